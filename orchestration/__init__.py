@@ -1,0 +1,1 @@
+"""Gansu labour-training warehouse: Dagster code location, generator and helpers."""
