@@ -1,0 +1,87 @@
+"""`make run`: build the whole warehouse from the raw folder in one in-process Dagster run.
+
+Prints a short summary of what was built and where. Exit status 1 if the run failed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import dagster as dg
+import duckdb
+
+from orchestration.instance import apply_offline_env, prepare_dagster_home
+from orchestration.resources import Settings
+
+
+def load_definitions() -> dg.Definitions:
+    from orchestration.definitions import defs
+
+    return defs()
+
+
+def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.ExecuteInProcessResult:
+    """Run a named job in-process against the settings' instance; used by `make run` and the tests."""
+    apply_offline_env()
+    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.dagster_home))
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    definitions = load_definitions()
+    job = definitions.resolve_job_def(job_name)
+    with dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+def summarise(settings: Settings) -> list[str]:
+    lines = [f"warehouse: {settings.warehouse}"]
+    if not settings.warehouse.exists():
+        return [*lines, "  (not created)"]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('information_schema', 'pg_catalog') order by 1, 2"
+        ).fetchall()
+        for schema, table in tables:
+            (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+            lines.append(f"  {schema}.{table:<42} {count:>10,} rows")
+        audit = [t for s, t in tables if s == "audit"]
+        if "ingest_files" in audit:
+            statuses = con.execute(
+                "select status, count(*) from audit.ingest_files "
+                "where run_id = (select run_id from audit.ingest_files order by ingested_at desc limit 1) "
+                "group by 1 order by 1"
+            ).fetchall()
+            lines.append("  last ingest: " + ", ".join(f"{n} {s}" for s, n in statuses))
+    if settings.analytics_db.exists():
+        lines.append(f"analysts' snapshot: {settings.analytics_db}")
+    if settings.reports_dir.exists():
+        reports = sorted(settings.reports_dir.rglob("*.xlsx"))
+        lines.append(f"city reports: {len(reports)} workbooks under {settings.reports_dir}")
+    return lines
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    print(f"raw folder: {settings.raw_dir}")
+    started = time.perf_counter()
+    result = run_full_refresh(settings)
+    elapsed = time.perf_counter() - started
+    failed_checks = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    ]
+    status = "succeeded" if result.success else "FAILED"
+    print(f"\nfull_refresh {status} in {elapsed:.1f} s (run {result.run_id})")
+    for line in summarise(settings):
+        print(line)
+    if failed_checks:
+        print(f"checks that found problems: {len(failed_checks)} (details in dq.findings and the Dagster UI)")
+        for check in failed_checks[:20]:
+            print(f"  - {check.asset_key.to_user_string()} · {check.check_name}")
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
