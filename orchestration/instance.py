@@ -1,11 +1,28 @@
-"""The Dagster instance folder: created on first use with telemetry switched off."""
+"""The Dagster instance folder and the offline settings: no telemetry, no version checks.
+
+Government networks are closed, so nothing the pipeline runs may call out:
+- Dagster's webserver, daemon and CLIs send telemetry unless DAGSTER_HOME/dagster.yaml says
+  `telemetry: enabled: false` (written here); DAGSTER_DISABLE_TELEMETRY covers processes
+  started without that file.
+- dbt sends usage statistics unless DBT_SEND_ANONYMOUS_USAGE_STATS=false (also set in
+  dbt_project.yml flags).
+- dagster-dbt runs `dbt --version` before every dbt command, and `dbt --version` always asks
+  pypi.org for the newest release, whatever DBT_VERSION_CHECK says. OfflineDbtCliResource
+  answers the version from the installed package instead.
+- Great Expectations 1.24 ships no analytics client; GX_ANALYTICS_ENABLED=false keeps it so.
+- The Dagster UI's first-visit pop-up offers a newsletter form that posts to dagster.io:
+  `nux: enabled: false` in dagster.yaml.
+"""
 
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
 
-# Government networks are closed: no telemetry, no usage statistics, no version checks.
+from dagster_dbt import DbtCliResource
+from packaging import version
+
 OFFLINE_ENV = {
     "DAGSTER_DISABLE_TELEMETRY": "1",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -14,18 +31,33 @@ OFFLINE_ENV = {
     "GX_ANALYTICS_ENABLED": "false",
 }
 
-DAGSTER_YAML = """\
-# Written by orchestration/instance.py. Offline by design: no telemetry.
+_MARKER = "# Written by orchestration/instance.py."
+
+DAGSTER_YAML = f"""\
+{_MARKER} Offline by design: no telemetry.
 telemetry:
   enabled: false
+# No "Join the Dagster community" pop-up: its newsletter form posts to dagster.io.
+nux:
+  enabled: false
+# DuckDB takes one writer: runs launched from the UI, the schedule, the sensor or a backfill
+# wait in the queue and go one at a time.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 """
 
 
 def prepare_dagster_home(home: Path) -> Path:
-    """Make sure DAGSTER_HOME exists and says telemetry: enabled: false."""
+    """Make sure DAGSTER_HOME exists with our dagster.yaml (telemetry off, one run at a time).
+
+    A dagster.yaml this module wrote earlier is brought up to date; one written by hand is
+    left alone.
+    """
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    existing = config.read_text(encoding="utf-8") if config.exists() else None
+    if existing is None or (existing.startswith(_MARKER) and existing != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML, encoding="utf-8")
     return home
 
@@ -33,3 +65,28 @@ def prepare_dagster_home(home: Path) -> Path:
 def apply_offline_env() -> None:
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+
+
+class OfflineDbtCliResource(DbtCliResource):
+    """DbtCliResource that never runs `dbt --version` (which calls pypi.org).
+
+    dagster-dbt only needs the major version (to tell dbt-core from dbt Fusion); dbt-core is
+    installed in this environment, so its package version is the answer.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        from dbt.version import __version__ as dbt_core_version
+
+        return version.parse(dbt_core_version)
+
+
+def main() -> None:
+    """Prepare DAGSTER_HOME and print its absolute path (for `make ui`)."""
+    from orchestration.resources import Settings
+
+    print(prepare_dagster_home(Settings.from_env().dagster_home).resolve())
+
+
+if __name__ == "__main__":
+    main()

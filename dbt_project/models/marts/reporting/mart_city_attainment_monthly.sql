@@ -1,0 +1,47 @@
+-- Monthly target attainment per city (市州) × programme: the sum of its counties' rows.
+-- reported_ytd sums the counties that reported that month (counties_reporting says how many).
+with counties as (
+    select * from {{ ref('mart_target_attainment_monthly') }}
+),
+
+summed as (
+    select
+        month,
+        min(year) as year,
+        city_code,
+        min(city_name) as city_name,
+        programme_code,
+        sum(annual_target) as annual_target,
+        sum(enrolled_in_month) as enrolled_in_month,
+        sum(enrolled_ytd) as enrolled_ytd,
+        min(expected_rate) as expected_rate,
+        sum(reported_ytd) as reported_ytd,
+        count(*) as counties,
+        count(reported_ytd) as counties_reporting,
+        count(*) filter (where gap > 0) as counties_behind
+    from counties
+    group by month, city_code, programme_code
+),
+
+final as (
+    select
+        month,
+        cast(year as integer) as year,
+        city_code,
+        city_name,
+        programme_code,
+        cast(annual_target as integer) as annual_target,
+        cast(enrolled_in_month as integer) as enrolled_in_month,
+        cast(enrolled_ytd as integer) as enrolled_ytd,
+        round(enrolled_ytd / nullif(annual_target, 0), 4) as attainment_rate,
+        expected_rate,
+        round(annual_target * month(month) / 12.0 - enrolled_ytd, 2) as gap,
+        cast(reported_ytd as integer) as reported_ytd,
+        cast(reported_ytd - enrolled_ytd as integer) as report_minus_ledger,
+        cast(counties as integer) as counties,
+        cast(counties_reporting as integer) as counties_reporting,
+        cast(counties_behind as integer) as counties_behind
+    from summed
+)
+
+select * from final

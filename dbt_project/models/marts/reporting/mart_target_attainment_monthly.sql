@@ -1,0 +1,126 @@
+-- Monthly target attainment (任务完成进度) per county × programme: every month of every year
+-- a county has an allocation for the programme, even months with no course. Trainee-times
+-- (人次) are counted by course start month under the counting rule (fct is_counted); the
+-- pro-rata line expects month/12 of the annual target by the month's end.
+with targets as (
+    select
+        year,
+        city_code,
+        county_code,
+        programme_code,
+        allocated_trainee_times as annual_target
+    from {{ ref('fct_task_allocations') }}
+    where county_code != 'UNKNOWN'
+),
+
+months as (
+    select * from {{ ref('dim_month') }}
+    where not is_unknown
+),
+
+counties as (
+    select
+        region_code as county_code,
+        county_name,
+        city_name
+    from {{ ref('dim_region') }}
+    where region_level = 'county'
+),
+
+enrolled as (
+    select
+        county_code,
+        programme_code,
+        start_month as month,
+        count(*) as enrolled_in_month
+    from {{ ref('fct_training_enrolments') }}
+    where is_counted
+    group by county_code, programme_code, start_month
+),
+
+county_reports as (
+    select
+        county_code,
+        programme_code,
+        report_month as month,
+        reported_done
+    from {{ ref('fct_reported_progress') }}
+    where report_level = 'county'
+),
+
+township_reports as (
+    select
+        county_code,
+        programme_code,
+        report_month as month,
+        cast(sum(reported_done) as integer) as reported_done
+    from {{ ref('fct_reported_progress') }}
+    where report_level = 'township'
+    group by county_code, programme_code, report_month
+),
+
+spine as (
+    select
+        months.month,
+        months.year,
+        months.month_number,
+        months.expected_rate,
+        targets.city_code,
+        targets.county_code,
+        targets.programme_code,
+        targets.annual_target
+    from targets
+    inner join months on targets.year = months.year
+),
+
+counted as (
+    select
+        spine.*,
+        coalesce(enrolled.enrolled_in_month, 0) as enrolled_in_month,
+        sum(coalesce(enrolled.enrolled_in_month, 0)) over (
+            partition by spine.county_code, spine.programme_code, spine.year
+            order by spine.month
+            rows between unbounded preceding and current row
+        ) as enrolled_ytd,
+        -- a county's own row when it reported, else the sum of its townships' rows
+        coalesce(county_reports.reported_done, township_reports.reported_done) as reported_ytd
+    from spine
+    left join enrolled
+        on
+            spine.county_code = enrolled.county_code
+            and spine.programme_code = enrolled.programme_code
+            and spine.month = enrolled.month
+    left join county_reports
+        on
+            spine.county_code = county_reports.county_code
+            and spine.programme_code = county_reports.programme_code
+            and spine.month = county_reports.month
+    left join township_reports
+        on
+            spine.county_code = township_reports.county_code
+            and spine.programme_code = township_reports.programme_code
+            and spine.month = township_reports.month
+),
+
+final as (
+    select
+        counted.month,
+        cast(counted.year as integer) as year,
+        counted.city_code,
+        counties.city_name,
+        counted.county_code,
+        counties.county_name,
+        counted.programme_code,
+        counted.annual_target,
+        cast(counted.enrolled_in_month as integer) as enrolled_in_month,
+        cast(counted.enrolled_ytd as integer) as enrolled_ytd,
+        round(counted.enrolled_ytd / nullif(counted.annual_target, 0), 4) as attainment_rate,
+        counted.expected_rate,
+        round(counted.annual_target * counted.month_number / 12.0 - counted.enrolled_ytd, 2) as gap,
+        counted.reported_ytd,
+        cast(counted.reported_ytd - counted.enrolled_ytd as integer) as report_minus_ledger
+    from counted
+    left join counties on counted.county_code = counties.county_code
+)
+
+select * from final

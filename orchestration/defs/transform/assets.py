@@ -1,0 +1,50 @@
+"""Every dbt seed and model as a Dagster asset, every dbt test as an asset check.
+
+Lineage runs unbroken from ingest: each dbt source carries ``meta.dagster.asset_key``
+``[raw, <source name>]`` (models/staging/_sources.yml), the key of the ingest asset that fills
+``raw.<table>``. Models are keyed ``[<schema>, <model>]`` (staging/…, marts/…, dq/…) and grouped
+by layer: staging (staging views, intermediate tables, seeds), marts (dims, facts, reporting
+marts) and quality (models/dq).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.defs.transform.project import dbt_project, ensure_manifest
+from orchestration.resources import pii_key
+
+# First folder under models/ → Dagster group.
+GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "staging", "marts": "marts", "dq": "quality"}
+
+
+class TrainingDbtTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        configured = super().get_group_name(dbt_resource_props)  # meta.dagster.group wins
+        if configured:
+            return configured
+        if dbt_resource_props["resource_type"] == "seed":
+            return "staging"
+        fqn = dbt_resource_props.get("fqn", [])
+        return GROUP_BY_FOLDER.get(fqn[1] if len(fqn) > 2 else "", "staging")
+
+
+translator = TrainingDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=ensure_manifest(dbt_project),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    name="gansu_training_dbt",
+)
+def gansu_training_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build of the selected models, seeds and tests (dbt_project/).
+
+    dbt inherits this process's environment: profiles.yml reads TRAINING_WAREHOUSE (a relative
+    path taken from the repository root, as Settings does) and the plugin TRAINING_PII_KEY.
+    """
+    pii_key()  # raises in production when TRAINING_PII_KEY is missing, before dbt starts
+    yield from dbt.cli(["build"], context=context).stream()
