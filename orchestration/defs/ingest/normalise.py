@@ -1,0 +1,429 @@
+"""The SQL that turns a chunk of sheet text into raw rows and quarantine entries.
+
+Python hands DuckDB each chunk as columns of text (``chunk``: the lineage columns plus one per
+mapped header, named by the contract's column names); DuckDB does the per-cell work
+vectorised: full-width to half-width, trim, dates, months, counts, amounts, formula errors,
+blank / 合计 / repeated-header rows, rows without any key field.
+
+Most text cells need none of that, and regular expressions over millions of cells cost more
+than reading them. So Python first checks each column of the chunk once, on the joined text
+(C speed: ``chunk_features``), for what could be there at all — wide characters, padding
+spaces, a ``#`` of a formula error, a 计 of a 合计 row, an ``E+`` of a rounded number, the
+header's own text — and the SQL for that chunk only carries the expressions those features
+call for. Dates, months, counts and amounts are always parsed.
+
+Stages: ``cleaned`` (c__ = normalised text), ``parsed`` (p__ = intermediate), then the staged
+table: v__ = value for raw, e__ = why the value is NULL, n__ = a note on a kept value, and
+the row's ``_status``: loaded / quarantined / blank / total / header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from orchestration.defs.ingest.reasons import CELL_REASONS, ROW_REASONS, cell_reason
+from orchestration.sources import Column, Source
+
+# Full-width ASCII (U+FF01–FF5E) to half-width, ideographic and other wide spaces to a space;
+# zero-width characters (no counterpart in the second string) are deleted.
+_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
+_HALF = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + "     "
+_HALF_WIDTH = str.maketrans(_FULL[: len(_HALF)], _HALF, _FULL[len(_HALF) :])
+
+
+def half_width(text: str) -> str:
+    """The same full-width → half-width mapping as the SQL, with runs of spaces made one."""
+    return " ".join(text.translate(_HALF_WIDTH).split())
+
+
+FORMULA_ERROR = (
+    r"#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!|FIELD!|BLOCKED!)|Err:\d{3}"
+)
+DATE_MIN, DATE_MAX = "1900-01-01", "2099-12-31"
+COUNT_UNITS = "人次户个天学课时名家年度"  # trailing unit characters of a count ("12人", "3学时", "2015年")
+TOTAL_ROW = r".{0,10}(合计|总计|小计|共计)[:]?"
+ROUNDED_NUMBER = r"\d(\.\d+)?E\+\d+"
+
+
+def lit(text: str) -> str:
+    """A SQL string literal (DuckDB strings have no backslash escapes)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# Byte patterns whose presence in a column calls for a feature: the UTF-8 lead bytes of
+# full-width ASCII (U+FF01–FF5E), wide and zero-width spaces; padding; a formula error's # …
+MARKERS = {
+    "wide": (b"\xef\xbc", b"\xef\xbd", b"\xe3\x80\x80", b"\xc2\xa0", b"\xe2\x80", b"\xef\xbb\xbf"),
+    "space": (b" \x1f", b"\x1f ", b"\t", b"\n", b"\r"),
+    "hash": (b"#", b"Err:"),
+    "total": ("计".encode(),),
+    "eplus": (b"E+", b"e+"),
+}
+NUMERIC_KINDS = frozenset({"count", "amount"})
+DATE_KINDS = frozenset({"date", "month"})
+
+
+def chunk_features(columns: list[tuple[str, list | tuple, str, str]]) -> dict[str, frozenset[str]]:
+    """What each column of a chunk could need: see the module docstring.
+
+    ``columns``: (name, cell texts, normalised header, kind). Each pattern is first looked for
+    in the whole chunk at once (C-speed memmem over the UTF-8 bytes; regular expressions, or
+    even max(), over CJK text are far slower); only a pattern that occurs somewhere is looked
+    for column by column.
+    """
+    datas = ["\x1f".join(texts).encode() for _, texts, _, _ in columns]
+    everything = b"\x1e".join(datas)
+    found: dict[str, set[str]] = {name: set() for name, _, _, _ in columns}
+    for feature, patterns in MARKERS.items():
+        if any(p in everything for p in patterns):
+            for (name, _, _, _), data in zip(columns, datas, strict=True):
+                if any(p in data for p in patterns):
+                    found[name].add(feature)
+    for (name, _, header, kind), data in zip(columns, datas, strict=True):
+        features = found[name]
+        if data[:1].isspace() or data[-1:].isspace():
+            features.add("space")
+        if header and header.encode() in data:
+            features.add("header")
+        if kind in NUMERIC_KINDS or kind in DATE_KINDS:
+            rest = data.translate(None, b"0123456789\x1f")
+            if not rest and data and kind in NUMERIC_KINDS and max(map(len, data.split(b"\x1f"))) <= 30:
+                features.add("digits")  # every cell empty or plain digits (that fit a hugeint)
+            elif rest and kind in DATE_KINDS and not rest.strip(b"-") and _all_iso_dates(data):
+                features.add("iso")
+        if "wide" in features:  # a full-width ＃ or Ｅ＋ only shows after translate(): check everything
+            features |= {"hash", "eplus", "header"} if header else {"hash", "eplus"}
+    return {name: frozenset(features) for name, features in found.items()}
+
+
+def _all_iso_dates(data: bytes) -> bool:
+    """Every cell empty or shaped YYYY-MM-DD (digits and dashes are already known)."""
+    return all(
+        not cell or (len(cell) == 10 and cell[4:5] == b"-" and cell[7:8] == b"-")
+        for cell in data.split(b"\x1f")
+    )
+
+
+# Columns every chunk has and every stage carries along.
+PASSED = ("_seq", "_row", "_sheet", "_title")
+
+
+@dataclass(frozen=True)
+class ChunkSql:
+    stage: str  # create the staged table from chunk
+    rows: str  # the loaded rows, in raw-table column order
+    quarantine: str  # (sheet, row_number, column_name, raw_value, reason_code, reason)
+    counts: str  # _sheet, _status, count(*), count of rows with a cell entry
+    unnamed_counts: str | None  # _sheet, non-empty cells per column without a header
+
+
+@dataclass
+class SheetSql:
+    """Builds the SQL of each chunk of sheets with one column layout, given what its columns may
+    contain. A chunk may hold rows of several sheets of a workbook: ``_seq`` numbers its rows,
+    ``_row``, ``_sheet`` and ``_title`` are each row's spreadsheet row, sheet and sheet title.
+
+    ``mapped``: physical column → column name; ``labels``: physical column → header as shown;
+    ``header_texts``: physical column → normalised header (to spot a repeated header row);
+    ``first_column``: the chunk has ``_first``, the unmapped first column where 合计 often sits;
+    ``duplicates``: extra columns ``_dup_<i>`` repeating a mapped column; ``unnamed``: columns
+    ``_unnamed_<i>`` with no header.
+    """
+
+    source: Source
+    mapped: dict[int, str]
+    labels: dict[int, str]
+    header_texts: dict[int, str]
+    first_column: bool = False
+    duplicates: dict[int, str] = field(default_factory=dict)
+    unnamed: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        by_name = {c.name: c for c in self.source.all_columns}
+        self.present = [by_name[name] for name in self.mapped.values()]
+        self.label_of = {name: self.labels[i] for i, name in self.mapped.items()}
+        self.header_of = {name: self.header_texts.get(i, "") for i, name in self.mapped.items()}
+        self._cache: dict[tuple, ChunkSql] = {}
+
+    def for_chunk(self, features: dict[str, frozenset[str]], id_flags: frozenset[str]) -> ChunkSql:
+        """``features``: chunk column → features_of(...); ``id_flags``: ID columns with a
+        ``num__<name>`` column (some cell was typed as a number)."""
+        key = (tuple(sorted(features.items())), id_flags)
+        if key not in self._cache:
+            self._cache[key] = self._build(features, id_flags)
+        return self._cache[key]
+
+    def _build(self, features: dict[str, frozenset[str]], id_flags: frozenset[str]) -> ChunkSql:
+        none: frozenset[str] = frozenset()
+        cleaned = list(PASSED) + [ident(f"num__{name}") for name in sorted(id_flags)]
+        for col in self.present:
+            cleaned.append(f"{_clean(ident(col.name), features.get(col.name, none))} as c__{col.name}")
+        if self.first_column:
+            cleaned.append(f"{_clean('_first', features.get('_first', none))} as c___first")
+        extra = [f"_dup_{i}" for i in self.duplicates] + [f"_unnamed_{i}" for i in self.unnamed]
+        for name in extra:
+            cleaned.append(f"{_clean(name, frozenset({'wide', 'space'}))} as c__{name}")
+
+        parsed, staged, cell_parts, entry_columns = [], list(PASSED), [], []
+        for col in self.present:
+            feats = features.get(col.name, none)
+            intermediates, value, error, note = _column_exprs(col, feats, col.name in id_flags)
+            parsed += intermediates
+            staged.append(f"{value} as v__{col.name}")
+            for prefix, expr in (("e", error), ("n", note)):
+                if expr:
+                    staged.append(f"{expr} as {prefix}__{col.name}")
+                    entry_columns.append(f"{prefix}__{col.name}")
+                    cell_parts.append(
+                        f"select _seq, {lit(col.name)} as column_name, {prefix}__{col.name} as reason_code "
+                        f"from staged where _status = 'loaded' and {prefix}__{col.name} is not null"
+                    )
+        for i, name in self.duplicates.items():
+            staged += [f"c___dup_{i}", f"c__{name} as k___dup_{i}"]
+        staged += [f"c___unnamed_{i}" for i in self.unnamed]
+        staged.append(self._status(features) + " as _status")
+
+        stage = (
+            "create or replace temp table staged as "
+            f"with cleaned as (select {', '.join(cleaned)} from chunk), "
+            f"parsed as (select *{''.join(', ' + p for p in parsed)} from cleaned) "
+            f"select {', '.join(staged)} from parsed"
+        )
+        out = [
+            f"v__{name} as {ident(name)}" if name in self.label_of else f"null::varchar as {ident(name)}"
+            for name in self.source.column_names
+        ]
+        rows = (
+            f"select {', '.join(out)}, _sheet as sheet, _row as row_number, _title as sheet_title "
+            "from staged where _status = 'loaded'"
+        )
+        quarantine = self._quarantine(cell_parts)
+        # per status: rows, and rows with some cell entry (to skip writing an empty quarantine)
+        flagged = [f"{column} is not null" for column in entry_columns]
+        flagged += [
+            f"(c___dup_{i} is not null and c___dup_{i} is distinct from k___dup_{i})" for i in self.duplicates
+        ]
+        any_entry = " or ".join(flagged) or "false"
+        counts = f"select _sheet, _status, count(*), count_if({any_entry}) from staged group by all"
+        return ChunkSql(stage, rows, quarantine, counts, self._unnamed_counts())
+
+    def _status(self, features: dict[str, frozenset[str]]) -> str:
+        c = [f"c__{col.name}" for col in self.present]
+        blank = " and ".join(f"{x} is null" for x in c)
+        totals = [
+            f"coalesce(contains({x}, '计') "
+            f"and regexp_full_match(replace({x}, ' ', ''), {lit(TOTAL_ROW)}), false)"
+            for name, x in [(col.name, f"c__{col.name}") for col in self.present if col.kind == "text"]
+            + ([("_first", "c___first")] if self.first_column else [])
+            if "total" in features.get(name, ())
+        ]
+        repeats = [
+            f"coalesce(cast(lower(replace(c__{col.name}, ' ', '')) = {lit(self.header_of[col.name])} "
+            "as integer), 0)"
+            for col in self.present
+            if self.header_of[col.name] and "header" in features.get(col.name, ())
+        ]
+        required = [f"c__{col.name} is null" for col in self.present if col.required]
+        status = f"case when {blank} then 'blank' "
+        if totals:
+            status += f"when {' or '.join(totals)} then 'total' "
+        if len(repeats) >= 2:
+            status += f"when ({' + '.join(repeats)}) >= 2 then 'header' "
+        if required:
+            status += f"when {' and '.join(required)} then 'quarantined' "
+        return status + "else 'loaded' end"
+
+    def _quarantine(self, cell_parts: list[str]) -> str:
+        """Cell entries (raw_value = the cell as read, from chunk), duplicate-column conflicts
+        and whole rows without key fields (raw_value = the row's cells as header=value)."""
+        parts = (
+            [
+                f"select q._seq, q.column_name, {_original('q.column_name', self.present)} as raw_value, "
+                "q.reason_code "
+                f"from ({' union all '.join(cell_parts)}) as q join chunk using (_seq)"
+            ]
+            if cell_parts
+            else []
+        )
+        for i, name in self.duplicates.items():
+            parts.append(
+                f"select _seq, {lit(name)}, chunk._dup_{i}, 'duplicate_column_conflict' from staged "
+                f"join chunk using (_seq) where _status = 'loaded' and c___dup_{i} is not null "
+                f"and c___dup_{i} is distinct from k___dup_{i}"
+            )
+        whole_row = ", ".join(
+            f"case when nullif(trim(chunk.{ident(col.name)}), '') is not null "
+            f"then {lit(self.label_of[col.name] + '=')} || chunk.{ident(col.name)} end"
+            for col in self.present
+        )
+        parts.append(
+            f"select _seq, null, concat_ws(' | ', {whole_row}), 'row_without_key_fields' from staged "
+            "join chunk using (_seq) where _status = 'quarantined'"
+        )
+        union = " union all ".join(parts)
+        return (
+            "select s._sheet as sheet, s._row as row_number, q.column_name, q.raw_value, "
+            f"q.reason_code, {_reason_case('q.reason_code', self.source)} as reason "
+            f"from ({union}) as q(_seq, column_name, raw_value, reason_code) join staged as s using (_seq) "
+            "order by q._seq, q.column_name"
+        )
+
+    def _unnamed_counts(self) -> str | None:
+        if not self.unnamed:
+            return None
+        counts = ", ".join(f"count(c___unnamed_{i})" for i in self.unnamed)
+        return f"select _sheet, {counts} from staged group by _sheet"
+
+
+def _original(column_name: str, present: list[Column]) -> str:
+    whens = " ".join(f"when {lit(c.name)} then chunk.{ident(c.name)}" for c in present)
+    return f"case {column_name} {whens} end"
+
+
+def _clean(expr: str, features: frozenset[str]) -> str:
+    if "wide" in features:
+        expr = f"translate({expr}, {lit(_FULL)}, {lit(_HALF)})"
+    if "wide" in features or "space" in features:
+        expr = f"trim({expr}, ' \t\r\n')"
+    return f"nullif({expr}, '')"
+
+
+def _is_formula_error(c: str) -> str:
+    return f"((prefix({c}, '#') or prefix({c}, 'Err:')) and regexp_full_match({c}, {lit(FORMULA_ERROR)}))"
+
+
+def _serial_date(number: str) -> str:
+    """Excel serial day number (1900 system) → date."""
+    return f"cast(date '1899-12-30' + cast(floor({number}) as integer) as date)"
+
+
+# No regular expressions in the per-column parsing: each one is compiled per query and the
+# many small files of a run pay that per chunk. Casts and strptime are precompiled.
+DATE_FORMATS = [
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%Y年%m月%d号",
+    "%Y%m%d",
+    "%Y-%m-%dT%H:%M:%S",
+]
+MONTH_FORMATS = ["%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月", "%Y年%m月份", "%Y%m"]
+
+
+def _date_of(text: str) -> str:
+    """A date from any written form (spaces ignored), or NULL. Serials: 5 digits (1927–2173)."""
+    # "2015/6/3 0:00:00": the time goes first, then the spaces ("2015 年 6 月 3 日")
+    day = (
+        f"case when contains({text}, ':') and contains({text}, ' ') "
+        f"then left({text}, length({text}) - strpos(reverse({text}), ' ')) else {text} end"
+    )
+    bare = f"replace({day}, ' ', '')"
+    number = f"try_cast({bare} as double)"
+    formats = "[" + ", ".join(lit(f) for f in DATE_FORMATS) + "]"
+    return (
+        f"case when {number} between 10000 and 99999 then {_serial_date(number)} "
+        f"when {number} is not null and length({bare}) <> 8 then null "
+        f"else cast(try_strptime({bare}, {formats}) as date) end"
+    )
+
+
+def _month_of(text: str) -> str:
+    """The first day of the month from '2015-09', '2015年9月', '201509', '2015年1-9月', a date."""
+    bare = f"replace({text}, ' ', '')"
+    formats = "[" + ", ".join(lit(f) for f in MONTH_FORMATS) + "]"
+    span = "(\\d{4})年?1[-~至到—](\\d{1,2})月份?"  # "2015年1-9月": the report of January to September
+    span_month = (
+        f"try(make_date(cast(regexp_extract({bare}, {lit(span)}, 1) as integer), "
+        f"cast(regexp_extract({bare}, {lit(span)}, 2) as integer), 1))"
+    )
+    return (
+        f"coalesce(cast(try_strptime({bare}, {formats}) as date), "
+        f"case when contains({bare}, '1') and regexp_full_match({bare}, {lit(span)}) then {span_month} end, "
+        f"date_trunc('month', {_date_of(text)}))"
+    )
+
+
+def _column_exprs(
+    column: Column, features: frozenset[str], has_number_flag: bool
+) -> tuple[list[str], str, str | None, str | None]:
+    """(intermediates, value, error code or None, note code or None) for one column."""
+    name = column.name
+    c = f"c__{name}"
+    p = f"p__{name}"
+    hash_ = "hash" in features
+    err = _is_formula_error(c) if hash_ else "false"
+
+    def unless_error(expr: str) -> str:
+        return f"case when {err} then null else {expr} end" if hash_ else expr
+
+    kind = column.kind
+    if kind in ("date", "month"):
+        fmt = "%Y-%m-%d" if kind == "date" else "%Y-%m"
+        in_range = f"{p} between date '{DATE_MIN}' and date '{DATE_MAX}'"
+        if "iso" in features:  # every cell is YYYY-MM-DD (date cells): a cast is enough
+            parse = (
+                f"try_cast({c} as date)" if kind == "date" else f"date_trunc('month', try_cast({c} as date))"
+            )
+        else:
+            parse = _date_of(c) if kind == "date" else _month_of(c)
+        value = f"case when {in_range} then strftime({p}, '{fmt}') end"
+        error = (
+            f"case when {c} is null then null when {err} then 'formula_error' "
+            f"when {p} is null then 'unparseable_{kind}' when not ({in_range}) then 'date_out_of_range' end"
+        )
+        return [f"{unless_error(parse)} as {p}"], value, error, None
+    if kind in ("count", "amount"):
+        if "digits" in features:  # only digits in this column: no units, signs or separators
+            return [], f"cast(cast({c} as hugeint) as varchar)", None, None
+        # "1,234人", "¥1,200元": separators, spaces and units off, then a decimal cast
+        units = COUNT_UNITS if kind == "count" else "元整¥￥"
+        bare = f"rtrim(ltrim(replace(replace({c}, ',', ''), ' ', ''), '¥￥'), {lit(units)})"
+        number = f"try_cast({bare} as decimal(38, 6))"
+        if kind == "count":
+            value = f"case when {p} >= 0 and {p} = trunc({p}) then cast(cast({p} as hugeint) as varchar) end"
+            not_whole = f"when {p} <> trunc({p}) then 'not_a_whole_number' "
+        else:
+            value = (
+                f"case when {p} >= 0 and {p} = trunc({p}) then cast(cast({p} as hugeint) as varchar) "
+                f"when {p} >= 0 then rtrim(cast({p} as varchar), '0') end"
+            )
+            not_whole = ""
+        error = (
+            f"case when {c} is null then null when {err} then 'formula_error' "
+            f"when {p} is null then 'not_a_number' when {p} < 0 then 'negative_number' "
+            f"{not_whole}end"
+        )
+        return [f"{unless_error(number)} as {p}"], value, error, None
+    error = f"case when {err} then 'formula_error' end" if hash_ else None
+    value = f"case when {err} then null else {c} end" if hash_ else c
+    rounded = (
+        f"(contains(upper({c}), 'E+') and regexp_full_match(upper({c}), {lit(ROUNDED_NUMBER)}))"
+        if "eplus" in features
+        else "false"
+    )
+    if kind == "id_number":
+        value = f"upper(replace(replace({value}, ' ', ''), '\t', ''))"
+        if not has_number_flag and "eplus" not in features:
+            return [], value, error, None
+        typed = f"num__{name}" if has_number_flag else "false"
+        note = (
+            f"case when {c} is null or {err} then null when {typed} then 'id_number_typed_as_number' "
+            f"when {rounded} then 'id_number_rounded' end"
+        )
+        return [], value, error, note
+    if kind == "text" and "eplus" in features:
+        return [], value, error, f"case when {rounded} then 'code_rounded_by_excel' end"
+    return [], value, error, None
+
+
+def _reason_case(code_expr: str, source: Source) -> str:
+    required = "、".join(c.header for c in source.all_columns if c.required)
+    whens = [f"when {lit(code)} then {lit(cell_reason(code))}" for code in CELL_REASONS]
+    row_text = ROW_REASONS["row_without_key_fields"].format(required=required)
+    whens.append(f"when 'row_without_key_fields' then {lit(row_text + ' [row_without_key_fields]')}")
+    return f"case {code_expr} " + " ".join(whens) + " end"
