@@ -17,10 +17,7 @@ from tests.conftest import SAMPLE_RAW_DIR
 
 MANIFEST = SAMPLE_RAW_DIR / "manifest.json"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not MANIFEST.exists(), reason="the sample raw world is not in raw/ yet"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
