@@ -35,6 +35,24 @@ format: install
 	$(BIN)/ruff format orchestration tests bench
 	$(BIN)/ruff check --fix orchestration tests bench
 
+# The Dagster UI and daemon (schedules, sensors, queued runs and backfills) on 127.0.0.1 only.
+# DAGSTER_HOME is prepared first: a fresh instance without dagster.yaml would send telemetry.
+ui: install
+	home="$$($(BIN)/python -m orchestration.instance)" && \
+	DAGSTER_HOME="$$home" DAGSTER_DISABLE_TELEMETRY=1 GX_ANALYTICS_ENABLED=false PATH="$(CURDIR)/$(BIN):$$PATH" \
+	$(BIN)/dg dev --host 127.0.0.1 --port "$${DAGSTER_PORT:-3000}"
+
+# The analysts' snapshot, read-only, in the DuckDB command-line client.
+sql: install
+	@db="$$($(BIN)/python -c 'from orchestration.resources import Settings; print(Settings.from_env().analytics_db)')" && \
+	if [ -f "$$db" ]; then exec $(BIN)/duckdb -readonly "$$db"; \
+	else echo "no snapshot at $$db yet: run 'make run' first" >&2; exit 1; fi
+
+# Province-scale benchmark (bench/, docs/scaling.md): the world is generated once and cached in
+# BENCH_CACHE_DIR (~/.cache/gansu-training-bench); e.g. make bench BENCH_ARGS="--only dbt queries".
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 generate-sample: install
 	$(BIN)/python -m orchestration.generate --scale sample --seed 2015 --out raw
 

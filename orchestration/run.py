@@ -12,6 +12,7 @@ import time
 import dagster as dg
 import duckdb
 
+from orchestration.defs.schedules import all_months_run_tags
 from orchestration.instance import apply_offline_env, prepare_dagster_home
 from orchestration.resources import Settings
 
@@ -29,8 +30,10 @@ def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.E
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     definitions = load_definitions()
     job = definitions.resolve_job_def(job_name)
+    # The city reports are monthly partitions: a full refresh writes every month of the data.
+    tags = all_months_run_tags(job)
     with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
 
 
 def summarise(settings: Settings) -> list[str]:
