@@ -180,11 +180,6 @@ def test_partitioned_assets_use_the_monthly_partitions(definitions):
             assert node.partitions_def == monthly_partitions, node.key.to_user_string()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orchestration/defs/transform/assets.py still lacks "
-    "@dbt_assets(..., backfill_policy=dg.BackfillPolicy.single_run()); remove this marker once added",
-)
 def test_monthly_attainment_can_run_a_range_of_months_in_one_run(definitions):
     """What `dg launch --partition-range` needs: every asset of the job has a single-run policy."""
     job = definitions.resolve_job_def("monthly_attainment")

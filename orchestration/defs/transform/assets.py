@@ -39,6 +39,8 @@ translator = TrainingDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_
     project=dbt_project,
     dagster_dbt_translator=translator,
     name="gansu_training_dbt",
+    # Unpartitioned models in a run over a range of months: build them once, not once a month.
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def gansu_training_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """dbt build of the selected models, seeds and tests (dbt_project/).
