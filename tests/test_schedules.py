@@ -18,7 +18,7 @@ import pytest
 from dagster._core.definitions.backfill_policy import BackfillPolicyType
 from dagster._core.instance.ref import InstanceRef
 
-from orchestration.defs.schedules import all_months_run_tags, monthly_partitions
+from orchestration.defs.schedules import monthly_partitions
 from orchestration.instance import prepare_dagster_home
 from orchestration.resources import REPO_ROOT
 
@@ -190,25 +190,6 @@ def test_monthly_attainment_can_run_a_range_of_months_in_one_run(definitions):
         or policy.policy_type != BackfillPolicyType.SINGLE_RUN
     ]
     assert lacking == [], "give these assets backfill_policy=dg.BackfillPolicy.single_run()"
-
-
-def test_a_full_refresh_of_a_partitioned_job_covers_every_data_month():
-    @dg.asset(partitions_def=monthly_partitions, backfill_policy=dg.BackfillPolicy.single_run())
-    def monthly_report() -> None: ...
-
-    @dg.asset
-    def mart() -> None: ...
-
-    job = dg.Definitions(
-        assets=[monthly_report, mart], jobs=[dg.define_asset_job("j", selection="*")]
-    ).resolve_job_def("j")
-    unpartitioned = dg.Definitions(assets=[mart], jobs=[dg.define_asset_job("u", "*")]).resolve_job_def("u")
-
-    assert all_months_run_tags(job) == {
-        "dagster/asset_partition_range_start": "2015-01",
-        "dagster/asset_partition_range_end": "2020-12",
-    }
-    assert all_months_run_tags(unpartitioned) == {}
 
 
 # --- sensor ------------------------------------------------------------------------------------

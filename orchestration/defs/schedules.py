@@ -11,11 +11,8 @@ models once and the reports for the run's month or range of months.
 from datetime import datetime
 
 import dagster as dg
-import yaml
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from orchestration.defs.jobs import monthly_attainment
-from orchestration.resources import DBT_PROJECT_DIR
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -26,28 +23,6 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2015-01", fmt="%
 def previous_month(now: datetime) -> str:
     """The last month that has ended at `now` (Asia/Shanghai): the month a tick closes."""
     return monthly_partitions.get_partition_keys(current_time=now)[-1]
-
-
-def data_months() -> tuple[str, str]:
-    """First and last month the marts cover (dbt vars first_month/last_month), within the partitions."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    dbt_vars = project.get("vars") or {}
-    keys = monthly_partitions.get_partition_keys()
-    first = max(str(dbt_vars.get("first_month", keys[0]))[:7], keys[0])
-    last = min(str(dbt_vars.get("last_month", keys[-1]))[:7], keys[-1])
-    return first, last
-
-
-def all_months_run_tags(job: dg.JobDefinition) -> dict[str, str]:
-    """Tags that make a run of `job` cover every data month of its partitioned assets.
-
-    A job that selects the monthly report assets (full_refresh does) needs a partition or a
-    range; a full rebuild writes all months in one run. Empty for an unpartitioned job.
-    """
-    if job.partitions_def is None:
-        return {}
-    first, last = data_months()
-    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
 
 
 @dg.schedule(

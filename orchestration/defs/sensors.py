@@ -14,7 +14,6 @@ import dagster as dg
 
 from orchestration.defs.ingest.file_types import is_candidate
 from orchestration.defs.jobs import full_refresh
-from orchestration.defs.schedules import all_months_run_tags
 from orchestration.resources import Settings
 from orchestration.sources import SOURCE_BY_FOLDER
 
@@ -59,9 +58,8 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         return dg.SensorResult(skip_reason=f"no file added, changed or removed under {raw_dir}")
     cursor = json.dumps({"digest": digest, "files": len(listing)})
     tags = {"training/trigger": "raw_folder_sensor", "training/raw_files": str(len(listing))}
-    if context.repository_def is not None:
-        # full_refresh holds the monthly report assets: a rebuild writes every data month.
-        tags |= all_months_run_tags(context.repository_def.get_job(full_refresh.name))
+    # No partition: a full refresh writes the reports of every month with data. (A partition
+    # range would plan every unpartitioned asset once per month: 72 × 71 events, minutes of SQLite.)
     # No run_key: the cursor already makes each change count once, and a folder that returns
     # to an earlier state (a file removed, then put back) must trigger again.
     return dg.SensorResult(run_requests=[dg.RunRequest(tags=tags)], cursor=cursor)
