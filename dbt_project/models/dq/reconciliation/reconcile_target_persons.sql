@@ -1,0 +1,168 @@
+-- 培训对象人数核对: per township and year, the persons the township war map plans to train
+-- (培训对象人数, summed over its villages), the distinct persons the real-name ledger trained
+-- (by ID number as written), and the number each month's progress report gives. One row per
+-- township and year that any of the three names; is_mismatch when the war map or any month's
+-- report disagrees with the ledger.
+with war_map_rows as (
+    select * from {{ ref('stg_war_maps__village_plans') }}
+    where not is_total_row and county_code is not null and plan_year is not null
+    -- a village planned twice for a year (a corrected file): the latest ingested row holds
+    qualify row_number() over (
+        partition by county_code, township_name, village_name, plan_year
+        order by ingested_at desc, source_file desc, sheet desc, row_number desc
+    ) = 1
+),
+
+war_maps as (
+    select
+        county_code,
+        township_name,
+        plan_year as year,
+        cast(sum(target_persons) as integer) as war_map_persons,
+        min(source_file) as war_map_source_file,
+        min(sheet) as war_map_sheet,
+        count(distinct source_file) as war_map_files
+    from war_map_rows
+    group by county_code, township_name, plan_year
+),
+
+ledger as (
+    select
+        county_code,
+        township_name,
+        start_year as year,
+        cast(count(distinct coalesce(id_number_18, id_number, trainee_key)) as integer) as ledger_persons
+    from {{ ref('int_training_enrolments_checked') }}
+    where county_code is not null and start_year is not null
+    group by county_code, township_name, start_year
+),
+
+report_rows as (
+    select
+        county_code,
+        township_name,
+        year(report_month) as year,
+        report_month,
+        target_persons,
+        source_file,
+        sheet,
+        row_number
+    from {{ ref('stg_progress_reports__reports') }}
+    where
+        not is_total_row
+        and report_level = 'township'
+        and county_code is not null
+        and report_month is not null
+        and target_persons is not null
+    qualify row_number() over (
+        partition by county_code, township_name, report_month
+        order by ingested_at desc, source_file desc, sheet desc, row_number desc
+    ) = 1
+),
+
+places as (
+    select
+        county_code,
+        township_name,
+        year
+    from war_maps
+    union
+    select
+        county_code,
+        township_name,
+        year
+    from ledger
+    union
+    select
+        county_code,
+        township_name,
+        year
+    from report_rows
+),
+
+compared_reports as (
+    select
+        report_rows.*,
+        report_rows.target_persons - coalesce(ledger.ledger_persons, 0) as report_minus_ledger
+    from report_rows
+    left join ledger
+        on
+            report_rows.county_code = ledger.county_code
+            and report_rows.township_name is not distinct from ledger.township_name
+            and report_rows.year = ledger.year
+),
+
+reports as (
+    select
+        county_code,
+        township_name,
+        year,
+        count(*) as report_months,
+        count(*) filter (where report_minus_ledger != 0) as report_months_disagreeing,
+        string_agg(
+            format('{}月 {} 人', month(report_month), target_persons), '、' order by report_month
+        ) filter (where report_minus_ledger != 0) as disagreeing_reports_zh,
+        min(target_persons) as report_persons_min,
+        max(target_persons) as report_persons_max,
+        -- the first month that disagrees: where an official starts looking
+        arg_min(report_month, report_month) filter (where report_minus_ledger != 0) as first_disagreeing_month,
+        arg_min(report_minus_ledger, report_month) filter (where report_minus_ledger != 0)
+            as first_report_minus_ledger,
+        arg_min(source_file, report_month) filter (where report_minus_ledger != 0) as report_source_file,
+        arg_min(sheet, report_month) filter (where report_minus_ledger != 0) as report_sheet,
+        arg_min(row_number, report_month) filter (where report_minus_ledger != 0) as report_row_number
+    from compared_reports
+    group by county_code, township_name, year
+),
+
+counties as (
+    select
+        region_code as county_code,
+        city_code
+    from {{ ref('regions') }}
+    where level = 'county'
+),
+
+final as (
+    select
+        counties.city_code,
+        places.county_code,
+        places.township_name,
+        cast(places.year as integer) as year,
+        coalesce(war_maps.war_map_persons, 0) as war_map_persons,
+        coalesce(ledger.ledger_persons, 0) as ledger_persons,
+        reports.report_persons_min,
+        reports.report_persons_max,
+        coalesce(reports.report_months, 0) as report_months,
+        coalesce(reports.report_months_disagreeing, 0) as report_months_disagreeing,
+        reports.disagreeing_reports_zh,
+        coalesce(war_maps.war_map_persons, 0) - coalesce(ledger.ledger_persons, 0) as war_map_minus_ledger,
+        reports.first_disagreeing_month,
+        reports.first_report_minus_ledger,
+        war_maps.war_map_source_file,
+        war_maps.war_map_sheet,
+        reports.report_source_file,
+        reports.report_sheet,
+        reports.report_row_number,
+        coalesce(war_maps.war_map_persons, 0) != coalesce(ledger.ledger_persons, 0)
+        or coalesce(reports.report_months_disagreeing, 0) > 0 as is_mismatch
+    from places
+    left join war_maps
+        on
+            places.county_code = war_maps.county_code
+            and places.township_name is not distinct from war_maps.township_name
+            and places.year = war_maps.year
+    left join ledger
+        on
+            places.county_code = ledger.county_code
+            and places.township_name is not distinct from ledger.township_name
+            and places.year = ledger.year
+    left join reports
+        on
+            places.county_code = reports.county_code
+            and places.township_name is not distinct from reports.township_name
+            and places.year = reports.year
+    left join counties on places.county_code = counties.county_code
+)
+
+select * from final

@@ -1,0 +1,52 @@
+-- 培训对象人数不一致: a township whose war map or progress report gives a number of persons to
+-- train that the real-name ledger does not bear out (see reconcile_target_persons).
+with compared as (
+    select * from {{ ref('reconcile_target_persons') }}
+    where is_mismatch
+),
+
+final as (
+    select
+        'target_persons_mismatch' as check_name,
+        'error' as severity,
+        city_code,
+        county_code,
+        township_name as township,
+        cast(null as varchar) as village,
+        -- the first report that disagrees, else the war map (a township sum: no single row)
+        case when report_months_disagreeing > 0 then report_source_file else war_map_source_file end as source_file,
+        case when report_months_disagreeing > 0 then report_sheet else war_map_sheet end as sheet,
+        case when report_months_disagreeing > 0 then report_row_number end as row_number,
+        county_code || '/' || coalesce(township_name, '') as entity_key,
+        cast(null as varchar) as programme_code,
+        cast(year as varchar) as period,
+        case
+            when report_months_disagreeing > 0 and war_map_minus_ledger = 0 then first_disagreeing_month
+            else make_date(year, 1, 1)
+        end as as_of_month,
+        format(
+            '{}{} 年培训对象人数不一致：实名制台账实际培训 {} 人；作战图 {} 人{}；{}：请核对作战图、台账和进度报表，以台账为准更正。',
+            coalesce(township_name, '（未填乡镇）'),
+            year,
+            ledger_persons,
+            war_map_persons,
+            case
+                when war_map_minus_ledger > 0 then format('（多 {} 人）', war_map_minus_ledger)
+                when war_map_minus_ledger < 0 then format('（少 {} 人）', -war_map_minus_ledger)
+                else '（一致）'
+            end,
+            case
+                when report_months = 0 then '无乡镇进度报表'
+                when report_months_disagreeing = 0 then format('进度报表 {} 人（一致）', report_persons_max)
+                else '进度报表与台账不符的月份：' || disagreeing_reports_zh
+            end
+        ) as detail,
+        war_map_persons,
+        ledger_persons,
+        report_persons_min,
+        report_persons_max,
+        report_months_disagreeing
+    from compared
+)
+
+select * from final

@@ -1,0 +1,53 @@
+-- 任务数虚增: the war maps' total plan or a county progress report's task for a programme and
+-- year is above what the province allocated to the county (reconcile_tasks).
+with compared as (
+    select * from {{ ref('reconcile_tasks') }}
+    where is_inflated
+),
+
+final as (
+    select
+        'task_inflated' as check_name,
+        'error' as severity,
+        city_code,
+        county_code,
+        cast(null as varchar) as township,
+        cast(null as varchar) as village,
+        -- the report row giving the largest task, else the allocation sheet (the war maps
+        -- are a sum over townships: no single row to point to)
+        case when is_report_inflated then report_source_file else allocation_source_file end as source_file,
+        case when is_report_inflated then report_sheet end as sheet,
+        case when is_report_inflated then report_row_number end as row_number,
+        county_code || '/' || programme_code || '/' || year as entity_key,
+        programme_code,
+        cast(year as varchar) as period,
+        case when is_report_inflated and not is_plan_inflated then max_task_month else make_date(year, 1, 1) end
+            as as_of_month,
+        format(
+            '{} {} 年{}下达任务 {} 人次，{}：任务数应以年度培训任务分解表为准，请更正。',
+            coalesce(county_name_zh, county_code),
+            year,
+            programme_name_zh,
+            allocation,
+            concat_ws(
+                '；',
+                case
+                    when is_plan_inflated
+                        then format('各乡镇作战图合计计划 {} 人次，超出 {} 人次', planned_total, plan_minus_allocation)
+                end,
+                case
+                    when is_report_inflated
+                        then format(
+                            '{} 月进度报表任务数 {} 人次，超出 {} 人次',
+                            month(max_task_month), max_report_task, report_task_minus_allocation
+                        )
+                end
+            )
+        ) as detail,
+        allocation,
+        planned_total,
+        max_report_task
+    from compared
+)
+
+select * from final

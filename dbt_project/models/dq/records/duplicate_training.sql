@@ -1,0 +1,41 @@
+-- 重复培训: the same person in the same programme more than once in a year. The counting rule
+-- counts one trainee-time per person × programme × year; the first course (by start date, then
+-- sheet row) counts, every later one is flagged here with where the first one is.
+with ledger_rows as (
+    select * from {{ ref('dq_ledger_rows') }}
+    where is_duplicate
+),
+
+final as (
+    select
+        'duplicate_training' as check_name,
+        'error' as severity,
+        city_code,
+        county_code,
+        township_name as township,
+        village_name as village,
+        source_file,
+        sheet,
+        row_number,
+        trainee_key as entity_key,
+        programme_code,
+        cast(start_year as varchar) as period,
+        start_month as as_of_month,
+        format(
+            '同一学员 {} 年重复参加{}（本行开班 {}；首次记录在“{}”{}第 {} 行）：同一人同一项目每年只计 1 人次，请删除重复记录或说明原因。',
+            start_year,
+            programme_name_zh,
+            coalesce(strftime(start_date, '%Y-%m-%d'), '未填'),
+            duplicate_of_source_file,
+            case when duplicate_of_sheet = '' then '' else '工作表“' || duplicate_of_sheet || '”' end,
+            duplicate_of_row_number
+        ) as detail,
+        start_year,
+        start_date,
+        duplicate_of_source_file,
+        duplicate_of_sheet,
+        duplicate_of_row_number
+    from ledger_rows
+)
+
+select * from final

@@ -1,0 +1,39 @@
+-- 身份证地区码与登记县区不符 (warning): a valid ID whose first six digits (where the ID was
+-- issued) are not the code of the county the row belongs to. People who moved in are
+-- legitimate, so this only asks for a look.
+with person_rows as (
+    select * from {{ ref('dq_person_rows') }}
+    where id_status = 'valid' and county_code is not null and id_region_code != county_code
+),
+
+final as (
+    select
+        'id_region_mismatch' as check_name,
+        'warning' as severity,
+        city_code,
+        county_code,
+        township_name as township,
+        village_name as village,
+        source_file,
+        sheet,
+        row_number,
+        trainee_key as entity_key,
+        cast(null as varchar) as programme_code,
+        strftime(as_of_month, '%Y-%m') as period,
+        as_of_month,
+        format(
+            '{}中身份证号码“{}”的地区码 {}（{}）与所在县区 {}（{}）不符：如为迁入人员可不处理，否则请核对号码。',
+            document_zh,
+            id_number_masked,
+            id_region_code,
+            coalesce(id_region_name_zh, '甘肃省外或已撤销的地区'),
+            county_code,
+            coalesce(county_name_zh, '')
+        ) as detail,
+        source_name,
+        id_region_code,
+        id_number_masked
+    from person_rows
+)
+
+select * from final

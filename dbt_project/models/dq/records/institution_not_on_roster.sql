@@ -1,0 +1,42 @@
+-- 培训机构不在名册: the ledger names an institution (by name or code) that no roster lists, or
+-- names none, or a name several roster entries share. Training by an institution whose
+-- qualification nobody checked cannot count.
+with ledger_rows as (
+    select * from {{ ref('dq_ledger_rows') }}
+    where institution_issue in ('institution_not_on_roster', 'institution_missing', 'institution_name_ambiguous')
+),
+
+final as (
+    select
+        'institution_not_on_roster' as check_name,
+        'error' as severity,
+        city_code,
+        county_code,
+        township_name as township,
+        village_name as village,
+        source_file,
+        sheet,
+        row_number,
+        coalesce(institution_key, trainee_key) as entity_key,
+        programme_code,
+        strftime(start_month, '%Y-%m') as period,
+        start_month as as_of_month,
+        case institution_issue
+            when 'institution_missing' then '培训台账未填写培训机构：请补填承担该班次的培训机构名称或统一社会信用代码。'
+            when 'institution_name_ambiguous'
+                then
+                    format(
+                        '培训机构“{}”在名册中对应多家机构，无法确定是哪一家：请改填统一社会信用代码。',
+                        institution_text_shown
+                    )
+            else format(
+                '培训机构“{}”不在培训机构名册中：请核实该机构的培训资质，有资质的补报名册，无资质的培训不能计入任务。',
+                institution_text_shown
+            )
+        end as detail,
+        institution_issue,
+        institution_text_shown as institution
+    from ledger_rows
+)
+
+select * from final

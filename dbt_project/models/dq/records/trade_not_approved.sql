@@ -1,0 +1,35 @@
+-- 培训工种未经核准: the course's trade (培训工种) is not among the trades the roster approves
+-- for the institution (核准培训工种).
+with ledger_rows as (
+    select * from {{ ref('dq_ledger_rows') }}
+    where not is_trade_approved
+),
+
+final as (
+    select
+        'trade_not_approved' as check_name,
+        'error' as severity,
+        city_code,
+        county_code,
+        township_name as township,
+        village_name as village,
+        source_file,
+        sheet,
+        row_number,
+        institution_key as entity_key,
+        programme_code,
+        strftime(start_month, '%Y-%m') as period,
+        start_month as as_of_month,
+        format(
+            '{}的核准培训工种中没有“{}”（{}班次，开班 {}）：请核实是否超范围培训，或由机构补办该工种的核准。',
+            roster_institution_name,
+            trade,
+            programme_name_zh,
+            coalesce(strftime(start_date, '%Y-%m-%d'), '未填')
+        ) as detail,
+        roster_institution_name as institution,
+        trade
+    from ledger_rows
+)
+
+select * from final

@@ -1,0 +1,34 @@
+-- 学员未建档立卡: a ledger row whose (valid) ID appears on no household sheet, so the
+-- training cannot be tied to a registered poor household. Rows with an invalid or rounded ID
+-- are left to those checks: whether such a person is registered cannot be known.
+with person_rows as (
+    select * from {{ ref('dq_person_rows') }}
+    where source_name = 'training_records' and id_status = 'valid' and not is_registered_member
+),
+
+final as (
+    select
+        'trainee_not_registered' as check_name,
+        'error' as severity,
+        city_code,
+        county_code,
+        township_name as township,
+        village_name as village,
+        source_file,
+        sheet,
+        row_number,
+        trainee_key as entity_key,
+        cast(null as varchar) as programme_code,
+        strftime(as_of_month, '%Y-%m') as period,
+        as_of_month,
+        format(
+            '培训台账中的学员（身份证号码“{}”）不在任何户级采集表中：请核实其是否为建档立卡贫困人口，'
+            || '是则补录户级采集表，否则不能计入精准扶贫培训任务。',
+            id_number_masked
+        ) as detail,
+        source_name,
+        id_number_masked
+    from person_rows
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- 培训需求未分类: a household member with a training need (培训需求) that no rule places in
+-- one of the seven programmes (int_training_needs_classified), so it cannot be planned for.
+with needs as (
+    select * from {{ ref('int_training_needs_classified') }}
+    where not is_classified
+),
+
+final as (
+    select
+        'unclassified_training_need' as check_name,
+        'error' as severity,
+        city_code,
+        county_code,
+        township_name as township,
+        village_name as village,
+        source_file,
+        sheet,
+        row_number,
+        trainee_key as entity_key,
+        cast(null as varchar) as programme_code,
+        strftime(date_trunc('month', collected_on), '%Y-%m') as period,
+        cast(date_trunc('month', collected_on) as date) as as_of_month,
+        case
+            when training_need is null
+                then '户级采集表填了“有培训需求”，但没有写想学什么：请与本人核实后填写培训需求（如“想学电焊”“养殖技术”）。'
+            else format(
+                '培训需求“{}”（劳动力类别：{}）无法归入七类培训项目：请与本人核实想学的项目或工种后重新填写。',
+                training_need,
+                coalesce(labour_category_text, '未填')
+            )
+        end as detail,
+        unclassified_reason,
+        training_need,
+        labour_category
+    from needs
+)
+
+select * from final

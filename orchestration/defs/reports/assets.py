@@ -1,0 +1,91 @@
+"""The report assets (group ``reports``): partitioned by month, one run for any range of months.
+
+They read dq.findings and the attainment marts, and run after the checks on dq.findings (those
+checks are blocking, so a report never goes out before its data was checked; they only stop
+it when dq.findings would leak an ID number).
+"""
+
+import time
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.reports import data
+from orchestration.defs.reports.builder import write_city_reports, write_province_summary
+from orchestration.defs.schedules import monthly_partitions
+from orchestration.resources import Settings
+
+UPSTREAM = [
+    dg.AssetKey(["dq", "findings"]),
+    dg.AssetKey(["marts", "mart_target_attainment_monthly"]),
+    dg.AssetKey(["marts", "mart_city_attainment_monthly"]),
+    dg.AssetKey(["marts", "mart_province_attainment_monthly"]),
+]
+OWNERS = ["team:data-quality"]
+
+
+def run_months(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The run's month or range of months; a run started without one writes every data month."""
+    if context.has_partition_key_range or context.has_partition_key:
+        return list(context.partition_keys)
+    months = data.data_months(con)
+    context.log.info(f"full refresh (no partition): writing every month with data ({len(months)})")
+    return months
+
+
+def _write(context: dg.AssetExecutionContext, writer) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    started = time.perf_counter()
+    written, empty = [], []
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        months = run_months(context, con)
+        for month in months:
+            files = writer(con, month, settings.reports_dir)
+            (written.extend(files) if files else empty.append(month))
+    seconds = time.perf_counter() - started
+    context.log.info(f"{len(written)} files for {len(months) - len(empty)} months in {seconds:.1f} s")
+    return dg.MaterializeResult(
+        metadata={
+            "reports_dir": dg.MetadataValue.path(str(settings.reports_dir)),
+            "files": len(written),
+            "workbooks": sum(1 for p in written if p.suffix == ".xlsx"),
+            "months_written": len(months) - len(empty),
+            "months_without_data": dg.MetadataValue.text(", ".join(empty) if empty else "none"),
+            "seconds": round(seconds, 2),
+            "examples": dg.MetadataValue.md(
+                "\n".join(f"- {p.relative_to(settings.reports_dir)}" for p in written[:8])
+            ),
+        }
+    )
+
+
+@dg.asset(
+    key=["reports", "city_quality_reports"],
+    group_name="reports",
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=UPSTREAM,
+    kinds={"excel", "html"},
+    owners=OWNERS,
+    description="市州数据质量与任务进度月报 Per-city monthly report: <TRAINING_REPORTS_DIR>/<month>/"
+    "<city_code>_<city name>.xlsx and .html — findings by check and county against last month, target "
+    "attainment against the pro-rata line with a chart, one sheet per check with the rows to fix "
+    "(file, sheet, row). Only that city's data; ID numbers masked. Months without data are skipped.",
+)
+def city_quality_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return _write(context, write_city_reports)
+
+
+@dg.asset(
+    key=["reports", "province_quality_summary"],
+    group_name="reports",
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=UPSTREAM,
+    kinds={"excel", "html"},
+    owners=OWNERS,
+    description="全省汇总 Province summary beside the city reports: <month>/620000_甘肃省.xlsx and .html, "
+    "findings by city and check against last month and attainment by city. Counts only, no person.",
+)
+def province_quality_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return _write(context, write_province_summary)

@@ -1,0 +1,380 @@
+"""The content of a report as tables, the same for the workbook and its HTML twin.
+
+A ``Report`` is a title, a few notes and a list of ``Table``s; a table may carry a ``Chart``
+(target attainment against the pro-rata line). The writers (workbook.py, html.py) only lay
+them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+
+from orchestration.defs.quality.catalog import CHECK_BY_NAME, CHECKS, SEVERITY_ZH
+from orchestration.defs.reports import data
+from orchestration.defs.reports.data import City
+
+RATE = "rate"  # a column shown as a percentage
+COUNT = "count"
+TEXT = "text"
+CHANGE = "change"  # a signed count: +3 / −2
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: str = TEXT
+    width: float | None = None  # characters; None: fit the content
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    categories_column: int  # index of the column holding the category labels
+    bar_columns: tuple[int, ...]  # columns drawn as bars (rates)
+    line_column: int  # the pro-rata line
+    rows: int  # the chart uses the first `rows` rows of the table (not the totals row)
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[Column]
+    rows: list[list[object]]
+    note: str = ""
+    chart: Chart | None = None
+    total_row: list[object] | None = None
+
+
+@dataclass
+class Sheet:
+    name: str  # ≤ 31 characters, no []:*?/\
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    file_stem: str  # <code>_<name>
+    title: str
+    subtitle: str
+    sheets: list[Sheet]
+
+
+def _change(now: int, before: int) -> int:
+    return now - before
+
+
+def _rate(numerator: float | None, denominator: float | None) -> float | None:
+    return round(numerator / denominator, 4) if numerator is not None and denominator else None
+
+
+# ---------------------------------------------------------------------------------------------
+# summary of findings
+
+
+def _counts(rows: list[dict], key) -> dict:
+    counts: dict = {}
+    for r in rows:
+        k = key(r)
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def findings_by_check_table(
+    now: list[dict], before: list[dict], areas: list[tuple[str, str]], area_key: str, area_label: str
+) -> Table:
+    """Checks × areas (counties of a city, or cities of the province), with last month and change."""
+    now_counts = _counts(now, lambda r: (r["check_name"], r[area_key]))
+    before_counts = _counts(before, lambda r: r["check_name"])
+    new_counts = _counts([r for r in now if r["is_new"]], lambda r: r["check_name"])
+    columns = [Column("检查项"), Column("严重程度", width=8)]
+    columns += [Column(name, COUNT) for _, name in areas]
+    columns += [
+        Column("合计", COUNT),
+        Column("上月", COUNT),
+        Column("比上月", CHANGE),
+        Column("本月新增", COUNT),
+    ]
+    rows = []
+    for check in CHECKS:
+        per_area = [now_counts.get((check.name, code), 0) for code, _ in areas]
+        total = sum(v for (name, _), v in now_counts.items() if name == check.name)
+        last = before_counts.get(check.name, 0)
+        rows.append(
+            [check.title_zh, SEVERITY_ZH[check.severity], *per_area, total, last, _change(total, last),
+             new_counts.get(check.name, 0)]
+        )  # fmt: skip
+    sums = [sum(r[i] for r in rows) for i in range(2, 2 + len(areas))]
+    total_row = [
+        "合计",
+        "",
+        *sums,
+        sum(r[-4] for r in rows),
+        sum(r[-3] for r in rows),
+        0,
+        sum(r[-1] for r in rows),
+    ]
+    total_row[-2] = _change(total_row[-4], total_row[-3])
+    return Table(
+        f"数据质量问题：按检查项和{area_label}",
+        columns,
+        rows,
+        note="“上月”为截至上月底的问题数；问题按所涉记录的月份（开班、报表月份、采集或填报日期）计入。",
+        total_row=total_row,
+    )
+
+
+def findings_by_area_table(now: list[dict], before: list[dict], areas: list[tuple[str, str]], area_key: str,
+                           area_label: str) -> Table:  # fmt: skip
+    rows = []
+    for code, name in areas:
+        mine = [r for r in now if r[area_key] == code]
+        last = sum(1 for r in before if r[area_key] == code)
+        errors = sum(1 for r in mine if r["severity"] == "error")
+        rows.append([name, errors, len(mine) - errors, len(mine), last, _change(len(mine), last),
+                     sum(1 for r in mine if r["is_new"])])  # fmt: skip
+    unplaced = [r for r in now if r[area_key] is None or r[area_key] not in {code for code, _ in areas}]
+    if unplaced:
+        last = sum(1 for r in before if r[area_key] is None or r[area_key] not in {code for code, _ in areas})
+        errors = sum(1 for r in unplaced if r["severity"] == "error")
+        rows.append(["（未能识别县区）", errors, len(unplaced) - errors, len(unplaced), last,
+                     _change(len(unplaced), last), sum(1 for r in unplaced if r["is_new"])])  # fmt: skip
+    total = [sum(r[i] for r in rows) for i in range(1, 7)]
+    total[4] = _change(total[2], total[3])
+    return Table(
+        f"数据质量问题：按{area_label}",
+        [
+            Column(area_label),
+            Column("错误", COUNT),
+            Column("提示", COUNT),
+            Column("合计", COUNT),
+            Column("上月", COUNT),
+            Column("比上月", CHANGE),
+            Column("本月新增", COUNT),
+        ],  # fmt: skip
+        rows,
+        total_row=["合计", *total],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# attainment
+
+
+def attainment_by_area_table(
+    rows: list[dict], area_code: str, area_name: str, area_label: str, month: str
+) -> Table:
+    """One row per area (all programmes together): target, done so far, rate, pro-rata line, gap."""
+    areas: dict[str, dict] = {}
+    for r in rows:
+        a = areas.setdefault(r[area_code], {"name": r[area_name], "target": 0, "done": 0, "gap": 0.0,
+                                            "reported": None, "expected": r["expected_rate"]})  # fmt: skip
+        a["target"] += r["annual_target"] or 0
+        a["done"] += r["enrolled_ytd"] or 0
+        a["gap"] += float(r["gap"] or 0)
+        if r["reported_ytd"] is not None:
+            a["reported"] = (a["reported"] or 0) + r["reported_ytd"]
+    table_rows = [
+        [a["name"], a["target"], a["done"], _rate(a["done"], a["target"]), float(a["expected"] or 0),
+         round(a["gap"]), a["reported"], None if a["reported"] is None else a["reported"] - a["done"]]
+        for a in areas.values()
+    ]  # fmt: skip
+    target = sum(r[1] for r in table_rows)
+    done = sum(r[2] for r in table_rows)
+    expected = table_rows[0][4] if table_rows else None
+    reported = [r[6] for r in table_rows if r[6] is not None]
+    total = ["合计", target, done, _rate(done, target), expected, sum(r[5] for r in table_rows),
+             sum(reported) if reported else None, (sum(reported) - done) if reported else None]  # fmt: skip
+    return Table(
+        f"{data.month_zh(month)}任务完成进度：按{area_label}（全部培训项目）",
+        [
+            Column(area_label),
+            Column("年度任务（人次）", COUNT),
+            Column("累计完成（人次，台账）", COUNT),
+            Column("完成率", RATE),
+            Column("时间进度", RATE),
+            Column("进度差额（人次）", COUNT),
+            Column("报表累计完成", COUNT),
+            Column("报表−台账", CHANGE),
+        ],  # fmt: skip
+        table_rows,
+        note="时间进度 = 月份 ÷ 12；进度差额 = 年度任务 × 时间进度 − 累计完成，正数为落后于时间进度。"
+        "累计完成按实名制台账计数（同一人同一项目每年计 1 人次）。",
+        chart=Chart(f"{data.month_zh(month)}各{area_label}任务完成率与时间进度", 0, (3,), 4, len(table_rows)),
+        total_row=total,
+    )
+
+
+def attainment_detail_table(rows: list[dict], area_name: str, area_label: str) -> Table:
+    return Table(
+        f"任务完成进度：按{area_label}和培训项目",
+        [
+            Column(area_label),
+            Column("培训项目"),
+            Column("年度任务（人次）", COUNT),
+            Column("累计完成（人次）", COUNT),
+            Column("本月新增（人次）", COUNT),
+            Column("完成率", RATE),
+            Column("时间进度", RATE),
+            Column("进度差额（人次）", COUNT),
+            Column("报表累计完成", COUNT),
+            Column("报表−台账", CHANGE),
+        ],  # fmt: skip
+        [
+            [
+                r[area_name],
+                r["programme_name_zh"],
+                r["annual_target"],
+                r["enrolled_ytd"],
+                r.get("enrolled_in_month"),
+                float(r["attainment_rate"]) if r["attainment_rate"] is not None else None,
+                float(r["expected_rate"] or 0),
+                round(float(r["gap"] or 0)),
+                r["reported_ytd"],
+                r["report_minus_ledger"],
+            ]
+            for r in rows
+        ],  # fmt: skip
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# one sheet per check
+
+
+def sheet_name(title: str) -> str:
+    for bad in "[]:*?/\\":
+        title = title.replace(bad, "")
+    return title[:31]
+
+
+def check_sheet(check_name: str, rows: list[dict], people: dict | None) -> Sheet:
+    """The rows to fix for one check, with where they are. ``people`` (name, masked ID) only in a
+    city's own report."""
+    check = CHECK_BY_NAME[check_name]
+    show_people = people is not None and check.about_a_row
+    columns = [Column("序号", COUNT, 6), Column("县区"), Column("乡镇"), Column("行政村")]
+    if show_people:
+        columns += [Column("姓名", width=8), Column("身份证号码（部分隐藏）", width=22)]
+    columns += [
+        Column("问题说明", width=70),
+        Column("来源文件", width=48),
+        Column("工作表"),
+        Column("行号", COUNT, 7),
+        Column("期间", width=9),
+        Column("本月新增", width=8),
+    ]
+    table_rows = []
+    for i, r in enumerate(rows, start=1):
+        row = [
+            i,
+            r["county_name"] or r["county_code"] or "（未能识别）",
+            r["township"] or "",
+            r["village"] or "",
+        ]
+        if show_people:
+            name, masked = people.get((r["source_file"], r["sheet"], r["row_number"]), ("", ""))
+            row += [name, masked]
+        row += [r["detail"], r["source_file"] or "", r["sheet"] or "", r["row_number"], r["period"] or "",
+                "是" if r["is_new"] else ""]  # fmt: skip
+        table_rows.append(row)
+    return Sheet(
+        sheet_name(check.title_zh),
+        f"{check.title_zh}（{check.name}，{SEVERITY_ZH[check.severity]}）：{len(rows)} 条",
+        [Table("需要核实更正的记录", columns, table_rows)],
+        notes=["来源文件、工作表、行号即报送原表中的位置（行号与 Excel/WPS 左侧行号一致）。"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# whole reports
+
+
+def city_report(con: duckdb.DuckDBPyConnection, month: str, city: City, generated_on: date) -> Report:
+    now = data.findings(con, month, city.code)
+    before = data.findings(con, data.previous_month(month), city.code)
+    city_counties = data.counties(con, city.code)
+    attainment = data.attainment(con, month, city.code)
+    # counties shown: those with a target or a finding, in code order
+    shown = {r["county_code"] for r in attainment} | {r["county_code"] for r in now}
+    areas = [(code, name) for code, name in city_counties if code in shown]
+    summary = Sheet(
+        "概况",
+        f"{city.name}精准扶贫劳动力培训数据质量与任务进度报告（{data.month_zh(month)}）",
+        [
+            findings_by_area_table(now, before, areas, "county_code", "县区"),
+            findings_by_check_table(now, before, areas, "county_code", "县区"),
+        ],
+        notes=[
+            f"报告范围：{city.name}（{city.code}）各县区报送的户级采集表、村级采集表、培训机构名册、实名制台账、"
+            f"乡镇作战图、进度报表和年度任务分解表，截至{data.month_zh(month)}底。",
+            "“错误”须更正后重新报送；“提示”请核实，确属正常的可不处理。每类问题的明细见后面各工作表。",
+            "本报告只含本市州数据；身份证号码只显示前 6 位和后 4 位。",
+            f"生成日期：{generated_on.isoformat()}",
+        ],
+    )
+    progress = Sheet(
+        "任务进度",
+        f"{city.name}{data.month_zh(month)}培训任务完成进度",
+        [attainment_by_area_table(attainment, "county_code", "county_name", "县区", month)]
+        if attainment
+        else [],
+        notes=[] if attainment else [f"{data.month_zh(month)}没有下达给本市州的年度任务。"],
+    )
+    progress_detail = Sheet(
+        "分项目进度",
+        f"{city.name}{data.month_zh(month)}各县区分项目培训任务完成进度",
+        [attainment_detail_table(attainment, "county_name", "县区")] if attainment else [],
+    )
+    people = data.people_at(con, now)
+    by_check: dict[str, list[dict]] = {}
+    for r in now:
+        by_check.setdefault(r["check_name"], []).append(r)
+    detail_sheets = [
+        check_sheet(check.name, by_check[check.name], people) for check in CHECKS if check.name in by_check
+    ]
+    return Report(
+        f"{city.code}_{city.name}",
+        summary.title,
+        f"截至{data.month_zh(month)}底",
+        [summary, progress, progress_detail, *detail_sheets],
+    )
+
+
+def province_report(
+    con: duckdb.DuckDBPyConnection, month: str, cities: list[City], generated_on: date
+) -> Report:
+    """The province's summary: counts by city and check, attainment by city. No row, no person."""
+    now = data.findings(con, month)
+    before = data.findings(con, data.previous_month(month))
+    areas = [(c.code, c.name) for c in cities]
+    attainment = data.city_attainment(con, month)
+    title = f"{data.PROVINCE_NAME}精准扶贫劳动力培训数据质量与任务进度汇总（{data.month_zh(month)}）"
+    summary = Sheet(
+        "概况",
+        title,
+        [
+            findings_by_area_table(now, before, areas, "city_code", "市州"),
+            findings_by_check_table(now, before, areas, "city_code", "市州"),
+        ],
+        notes=[
+            "各市州的问题明细（含来源文件、工作表、行号）见同一文件夹中各市州的报告；本汇总不含任何个人信息。",
+            f"生成日期：{generated_on.isoformat()}",
+        ],
+    )
+    progress = Sheet(
+        "任务进度",
+        f"{data.PROVINCE_NAME}{data.month_zh(month)}培训任务完成进度",
+        [attainment_by_area_table(attainment, "city_code", "city_name", "市州", month)] if attainment else [],
+    )
+    progress_detail = Sheet(
+        "分项目进度",
+        f"{data.PROVINCE_NAME}{data.month_zh(month)}各市州分项目培训任务完成进度",
+        [attainment_detail_table(attainment, "city_name", "市州")] if attainment else [],
+    )
+    return Report(f"{data.PROVINCE_CODE}_{data.PROVINCE_NAME}", title, f"截至{data.month_zh(month)}底",
+                  [summary, progress, progress_detail])  # fmt: skip

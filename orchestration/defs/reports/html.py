@@ -1,0 +1,166 @@
+"""A Report as one self-contained HTML page: inline CSS, inline SVG charts, no script, no font
+or image from anywhere (government networks are closed, and a page that calls out leaks who
+opened it). Fonts are named, not downloaded: the reader's own Chinese font is used.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from orchestration.defs.reports.content import CHANGE, COUNT, RATE, Chart, Report, Table
+
+STYLE = """
+body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", SimSun,
+       sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 22px; margin-bottom: 4px; }
+h2 { font-size: 18px; border-bottom: 2px solid #4472C4; padding-bottom: 4px; margin-top: 32px; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+p.sub { color: #555; margin-top: 0; }
+ul.notes { color: #555; font-size: 13px; }
+table { border-collapse: collapse; font-size: 13px; margin-bottom: 6px; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; }
+th { background: #DDEBF7; }
+td.n { text-align: right; white-space: nowrap; }
+tr.total td { font-weight: bold; background: #F2F2F2; border-top: 2px solid #888; }
+p.note { color: #555; font-size: 12px; font-style: italic; margin-top: 0; }
+nav a { margin-right: 12px; }
+svg text { font-family: inherit; }
+"""
+
+
+def _format(kind: str, value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if kind == RATE:
+        return f"{float(value):.1%}"
+    if kind == CHANGE:
+        return f"{int(value):+,d}" if value else "0"
+    if kind == COUNT and isinstance(value, (int, float)):
+        return f"{value:,.0f}"
+    return escape(str(value))
+
+
+def _table(table: Table) -> str:
+    head = "".join(f"<th>{escape(c.title)}</th>" for c in table.columns)
+    body = []
+    for row in table.rows:
+        cells = "".join(
+            f'<td class="n">{_format(c.kind, v)}</td>'
+            if c.kind in (COUNT, CHANGE, RATE)
+            else f"<td>{_format(c.kind, v)}</td>"
+            for c, v in zip(table.columns, row, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    if table.total_row:
+        cells = "".join(
+            f'<td class="n">{_format(c.kind, v)}</td>'
+            if c.kind in (COUNT, CHANGE, RATE)
+            else f"<td>{_format(c.kind, v)}</td>"
+            for c, v in zip(table.columns, table.total_row, strict=True)
+        )
+        body.append(f'<tr class="total">{cells}</tr>')
+    parts = [f"<h3>{escape(table.title)}</h3>"]
+    if table.chart and table.chart.rows:
+        parts.append(svg_chart(table.chart, table))
+    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    if table.note:
+        parts.append(f'<p class="note">{escape(table.note)}</p>')
+    return "\n".join(parts)
+
+
+def svg_chart(chart: Chart, table: Table, width: int = 720, height: int = 300) -> str:
+    """Bars for the completion rate of each area, a dashed red line for the pro-rata line."""
+    rows = table.rows[: chart.rows]
+    labels = [str(r[chart.categories_column]) for r in rows]
+    bars = [[float(r[c] or 0) for c in chart.bar_columns] for r in rows]
+    line = [float(r[chart.line_column] or 0) for r in rows]
+    top = max([1.0, *line, *(v for b in bars for v in b)])
+    top = (int(top * 10) + 1) / 10  # round up to the next 10 %
+    left, right, upper, lower = 48, 16, 36, 56
+    plot_w, plot_h = width - left - right, height - upper - lower
+    step = plot_w / max(1, len(rows))
+    bar_w = step * 0.5 / max(1, len(chart.bar_columns))
+
+    def y(value: float) -> float:
+        return upper + plot_h * (1 - value / top)
+
+    out = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}">',
+        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">'
+        f"{escape(chart.title)}</text>",
+    ]
+    ticks = 5
+    for k in range(ticks + 1):
+        value = top * k / ticks
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="11">{value:.0%}</text>'
+        )
+    for i, (label, values) in enumerate(zip(labels, bars, strict=True)):
+        x0 = left + step * i + step * 0.25
+        for j, value in enumerate(values):
+            x = x0 + j * bar_w
+            out.append(
+                f'<rect x="{x:.1f}" y="{y(value):.1f}" width="{bar_w:.1f}" '
+                f'height="{upper + plot_h - y(value):.1f}" '
+                f'fill="#4472C4"><title>{escape(label)}：{value:.1%}</title></rect>'
+            )
+            out.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{y(value) - 4:.1f}" text-anchor="middle" font-size="11">'
+                f"{value:.0%}</text>"
+            )
+        out.append(
+            f'<text x="{left + step * (i + 0.5):.1f}" y="{upper + plot_h + 18}" text-anchor="middle" '
+            'font-size="12">'
+            f"{escape(label)}</text>"
+        )
+    points = " ".join(f"{left + step * (i + 0.5):.1f},{y(v):.1f}" for i, v in enumerate(line))
+    if len(line) == 1:
+        points = f"{left:.1f},{y(line[0]):.1f} {width - right:.1f},{y(line[0]):.1f}"
+    out.append(
+        f'<polyline points="{points}" fill="none" stroke="#C00000" stroke-width="2" stroke-dasharray="6 4"/>'
+    )
+    legend_y = height - 12
+    bar_name = escape(table.columns[chart.bar_columns[0]].title)
+    line_name = escape(table.columns[chart.line_column].title)
+    out.append(f'<rect x="{left}" y="{legend_y - 10}" width="14" height="10" fill="#4472C4"/>')
+    out.append(f'<text x="{left + 20}" y="{legend_y}" font-size="12">{bar_name}</text>')
+    out.append(
+        f'<line x1="{left + 110}" x2="{left + 140}" y1="{legend_y - 5}" y2="{legend_y - 5}" stroke="#C00000" '
+        f'stroke-width="2" stroke-dasharray="6 4"/>'
+    )
+    out.append(f'<text x="{left + 146}" y="{legend_y}" font-size="12">{line_name}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def render(report: Report) -> str:
+    nav = "".join(f'<a href="#s{i}">{escape(s.name)}</a>' for i, s in enumerate(report.sheets))
+    sections = []
+    for i, sheet in enumerate(report.sheets):
+        notes = "".join(f"<li>{escape(n)}</li>" for n in sheet.notes)
+        tables = "\n".join(_table(t) for t in sheet.tables)
+        sections.append(
+            f'<section id="s{i}"><h2>{escape(sheet.title)}</h2>'
+            + (f'<ul class="notes">{notes}</ul>' if notes else "")
+            + tables
+            + "</section>"
+        )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{escape(report.title)}</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{STYLE}</style></head><body>"
+        f'<h1>{escape(report.title)}</h1><p class="sub">{escape(report.subtitle)}</p>'
+        f"<nav>{nav}</nav>" + "\n".join(sections) + "</body></html>\n"
+    )
+
+
+def write_html(report: Report, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(report), encoding="utf-8")
+    return path

@@ -1,0 +1,239 @@
+"""The monthly reports: each city's workbook and HTML page hold only that city, IDs masked, and
+say what dq.findings and the attainment marts say; the province summary holds no person."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from orchestration.defs.quality.catalog import CHECKS
+from orchestration.defs.reports import data
+from orchestration.defs.reports.builder import write_city_reports, write_province_summary
+from tests.conftest import SAMPLE_RAW_DIR
+
+MONTH = "2015-10"
+ID_SHAPED = re.compile(r"\d{17}[\dXx]|(^|\D)\d{15}($|\D)")
+MASKED_ID = re.compile(r"^[0-9.]{6}\*+[0-9X+E]{4}$")
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads((SAMPLE_RAW_DIR / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def written(sample_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        cities = write_city_reports(con, MONTH, out, generated_on=date(2015, 11, 2))
+        province = write_province_summary(con, MONTH, out, generated_on=date(2015, 11, 2))
+    return out, cities, province
+
+
+def cells(path: Path) -> dict[str, list[list[object]]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+
+
+def table_after(rows: list[list[object]], first_header: str) -> list[list[object]]:
+    """The data rows of the table whose header row starts with ``first_header``."""
+    start = next(i for i, r in enumerate(rows) if r and r[0] == first_header)
+    body = []
+    for row in rows[start + 1 :]:
+        if not row or row[0] is None or row[0] == "合计":
+            break
+        body.append(row)
+    return body
+
+
+def raw_people(warehouse: Path) -> dict[tuple[str, str, int], str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select source_file, sheet, row_number, member_name from raw.household_members "
+            "union all select source_file, sheet, row_number, trainee_name from raw.training_records"
+        ).fetchall()
+    return {(f, s, n): name for f, s, n, name in rows}
+
+
+def test_one_workbook_and_page_per_city_and_the_province_beside_them(written, manifest):
+    out, cities, province = written
+    city_names = {c["city_code"]: c["city"] for c in manifest["counties"]}
+    expected = {
+        f"{code}_{name}{suffix}" for code, name in city_names.items() for suffix in (".xlsx", ".html")
+    }
+    assert {p.name for p in cities} == expected
+    assert {p.name for p in province} == {"620000_甘肃省.xlsx", "620000_甘肃省.html"}
+    assert {p.parent for p in cities + province} == {out / MONTH}
+
+
+def test_a_month_without_data_writes_nothing(sample_build, tmp_path):
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        assert write_city_reports(con, "2019-03", tmp_path) == []
+        assert write_province_summary(con, "2019-03", tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_city_workbook_says_what_dq_findings_says(sample_build, written, manifest):
+    out, cities, _ = written
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        for path in (p for p in cities if p.suffix == ".xlsx"):
+            city_code = path.stem.split("_")[0]
+            sheets = cells(path)
+            assert list(sheets)[:3] == ["概况", "任务进度", "分项目进度"]
+            as_of = dict(
+                con.execute(
+                    "select check_name, count(*) from dq.findings where city_code = ? "
+                    "and (as_of_month is null or as_of_month <= ?) group by all",
+                    [city_code, data.month_start(MONTH)],
+                ).fetchall()
+            )
+            last = dict(
+                con.execute(
+                    "select check_name, count(*) from dq.findings where city_code = ? "
+                    "and (as_of_month is null or as_of_month <= ?) group by all",
+                    [city_code, data.month_start(data.previous_month(MONTH))],
+                ).fetchall()
+            )
+            summary = {r[0]: r for r in table_after(sheets["概况"], "检查项")}
+            assert len(summary) == len(CHECKS)
+            for check in CHECKS:
+                row = summary[check.title_zh]
+                total, before = row[-4], row[-3]
+                assert (total, before) == (as_of.get(check.name, 0), last.get(check.name, 0)), check.name
+                detail = check.title_zh[:31].replace("/", "")
+                if as_of.get(check.name):
+                    rows = table_after(sheets[detail], "序号")
+                    assert len(rows) == as_of[check.name]
+                else:
+                    assert detail not in sheets
+
+
+def test_city_workbook_holds_only_its_own_city(sample_build, written, manifest):
+    out, cities, _ = written
+    county_names = {c["county"]: c["city_code"] for c in manifest["counties"]}
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        # each file's city, from its rows (the province-wide task allocation has several)
+        file_city = dict(
+            con.execute(
+                """
+                with rows as (
+                    select source_file, city_code from staging.stg_household_sheets__members
+                    union all select source_file, city_code from staging.stg_training_ledgers__records
+                    union all select source_file, city_code from staging.stg_village_sheets__villages
+                    union all select source_file, city_code from staging.stg_war_maps__village_plans
+                    union all select source_file, city_code from staging.stg_progress_reports__reports
+                )
+                select source_file, min(city_code) from rows where city_code is not null
+                group by source_file having count(distinct city_code) = 1
+                """
+            ).fetchall()
+        )
+    assert file_city
+    people = raw_people(sample_build.settings.warehouse)
+    checked_people = 0
+    for path in (p for p in cities if p.suffix == ".xlsx"):
+        city_code = path.stem.split("_")[0]
+        for title, rows in cells(path).items():
+            flat = [v for r in rows for v in r if isinstance(v, str)]
+            assert not [v for v in flat if ID_SHAPED.search(v)], f"{path.name}/{title}: an ID number in full"
+            if title in ("概况", "任务进度", "分项目进度"):
+                continue
+            header = next(r for r in rows if r and r[0] == "序号")
+            col = {name: i for i, name in enumerate(header)}
+            for row in table_after(rows, "序号"):
+                assert county_names.get(row[col["县区"]], city_code) == city_code
+                if row[col["来源文件"]] in file_city:
+                    assert file_city[row[col["来源文件"]]] == city_code
+                if "姓名" in col:
+                    where = (row[col["来源文件"]], row[col["工作表"]] or "", row[col["行号"]])
+                    assert row[col["姓名"]] == people[where].strip()
+                    assert MASKED_ID.match(row[col["身份证号码（部分隐藏）"]]), row[
+                        col["身份证号码（部分隐藏）"]
+                    ]
+                    checked_people += 1
+    assert checked_people > 0
+
+
+def test_city_workbook_has_a_native_chart_of_attainment(written):
+    _, cities, _ = written
+    workbook = next(p for p in cities if p.suffix == ".xlsx")
+    with zipfile.ZipFile(workbook) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert charts
+        xml = z.read(charts[0]).decode("utf-8")
+    assert "<c:barChart>" in xml and "<c:lineChart>" in xml
+    assert "任务进度" in xml  # the series read the attainment table of that sheet
+    rows = cells(workbook)["任务进度"]
+    table = table_after(rows, "县区")
+    assert table and all(0 <= r[3] <= 2 and r[4] == pytest.approx(10 / 12, abs=1e-4) for r in table)
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_pages_are_self_contained(written):
+    _, cities, province = written
+    for path in (p for p in cities + province if p.suffix == ".html"):
+        page = path.read_text(encoding="utf-8")
+        parser = _Page()
+        parser.feed(page)
+        assert "svg" in parser.tags and "table" in parser.tags
+        assert not {"script", "link", "img", "iframe", "object"} & set(parser.tags)
+        assert not [a for a, v in parser.attrs if a in ("src", "href") and v and not v.startswith("#")]
+        assert "http" not in page and "url(" not in page and "@import" not in page
+        assert not ID_SHAPED.search("".join(parser.text))
+
+
+def test_html_twin_lists_the_same_rows_as_the_workbook(written):
+    _, cities, _ = written
+    for workbook in (p for p in cities if p.suffix == ".xlsx"):
+        sheets = cells(workbook)
+        details = sum(
+            len(table_after(rows, "序号"))
+            for title, rows in sheets.items()
+            if title not in ("概况", "任务进度", "分项目进度")
+        )
+        page = workbook.with_suffix(".html").read_text(encoding="utf-8")
+        # every detail row starts with its number in a numeric cell right after <tr>
+        assert details == len(re.findall(r'<tr><td class="n">\d+</td><td>', page))
+
+
+def test_province_summary_holds_no_person(sample_build, written):
+    _, _, province = written
+    people = {name.strip() for name in raw_people(sample_build.settings.warehouse).values() if name}
+    workbook = next(p for p in province if p.suffix == ".xlsx")
+    sheets = cells(workbook)
+    assert list(sheets) == ["概况", "任务进度", "分项目进度"]
+    values = {v.strip() for rows in sheets.values() for r in rows for v in r if isinstance(v, str)}
+    assert not values & people
+    assert not [v for v in values if ID_SHAPED.search(v)]
+    page = workbook.with_suffix(".html").read_text(encoding="utf-8")
+    assert not [name for name in people if len(name) >= 3 and f">{name}<" in page]
+
+
+def test_the_pipeline_wrote_every_data_month(sample_build):
+    reports = sample_build.settings.reports_dir
+    months = sorted(p.name for p in reports.iterdir() if p.is_dir())
+    assert months == [f"2015-{m:02d}" for m in range(1, 13)]
+    for month in months:
+        assert (reports / month / "620000_甘肃省.xlsx").exists()
