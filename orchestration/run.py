@@ -5,21 +5,55 @@ Prints a short summary of what was built and where. Exit status 1 if the run fai
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import time
+from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
+from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
 
 from orchestration.instance import apply_offline_env, prepare_dagster_home
-from orchestration.resources import Settings
+from orchestration.resources import Settings, pii_key
 
 
 def load_definitions() -> dg.Definitions:
     from orchestration.definitions import defs
 
     return defs()
+
+
+TRIGGER_TAG = "training/trigger"
+TRIGGER = "make run"
+
+
+@contextmanager
+def exclusive_run(settings: Settings):
+    """One `make run` at a time per warehouse: a lock file beside it, released even on SIGKILL."""
+    lock_path = settings.warehouse.parent / (settings.warehouse.name + ".run.lock")
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another run is building {settings.warehouse} (lock {lock_path})") from None
+        yield
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark earlier in-process runs that were killed as failed.
+
+    In-process runs have no worker the run monitor could check, so a killed `make run` would stay
+    STARTED for ever and fill the instance's run queue. Only called while holding the run lock,
+    so no such run can still be alive.
+    """
+    abandoned = instance.get_runs(
+        filters=dg.RunsFilter(statuses=list(IN_PROGRESS_RUN_STATUSES), tags={TRIGGER_TAG: TRIGGER})
+    )
+    for run in abandoned:
+        instance.report_run_failed(run, message="abandoned: the process running it ended without finishing")
+    return [run.run_id for run in abandoned]
 
 
 def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.ExecuteInProcessResult:
@@ -31,8 +65,9 @@ def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.E
     job = definitions.resolve_job_def(job_name)
     # No partition tags: the monthly report assets then write every month with data. A partition
     # range would make Dagster plan every unpartitioned asset once per month (72 × 71 events).
-    tags = {"training/trigger": "make run"}
-    with dg.DagsterInstance.get() as instance:
+    tags = {TRIGGER_TAG: TRIGGER}
+    with exclusive_run(settings), dg.DagsterInstance.get() as instance:
+        fail_abandoned_runs(instance)
         return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
 
 
@@ -66,6 +101,11 @@ def summarise(settings: Settings) -> list[str]:
 
 def main() -> int:
     settings = Settings.from_env()
+    try:
+        pii_key()  # in production without TRAINING_PII_KEY, stop before anything is read
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"raw folder: {settings.raw_dir}")
     started = time.perf_counter()
     result = run_full_refresh(settings)

@@ -173,12 +173,6 @@ def test_analysts_saw_the_old_snapshot_then_the_new_one_and_nothing_else(crash: 
     assert_readers_saw_old_then_new(crash.readers, crash.old, crash.new)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a SIGKILLed `make run` stays STARTED in the Dagster instance for ever (in-process runs "
-    "have no worker the run monitor could check), and STARTED runs fill max_concurrent_runs: 1, so "
-    "the daemon then launches no scheduled, sensor or UI run until someone marks them failed",
-)
 def test_killed_runs_do_not_hold_the_run_queue(crash: CrashSequence):
     import dagster as dg
     from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES

@@ -218,19 +218,8 @@ def test_make_run_in_production_without_a_key_stops_with_a_clear_message(tmp_pat
     outcome = run_pipeline(env, timeout=600)
     assert outcome.returncode == 1, outcome.output[-3000:]
     assert "TRAINING_PII_KEY is not set but TRAINING_ENV=production" in outcome.output
-    assert "full_refresh FAILED" in outcome.output
-    # nothing pseudonymised with the public key, nothing published, no report
-    with duckdb.connect(env["TRAINING_WAREHOUSE"], read_only=True) as con:
-        built = {
-            f"{s}.{t}"
-            for s, t in con.execute(
-                "select schema_name, table_name from duckdb_tables() union all "
-                "select schema_name, view_name from duckdb_views() where not internal"
-            ).fetchall()
-            if s in ("staging", "marts", "dq")
-        }
-    # only the log of the raw tables' GX validations (counts, no values) ran before dbt stopped
-    assert built <= {"dq.validation_runs"}, built
+    # stopped before reading anything: no warehouse, nothing pseudonymised with the public key
+    assert not Path(env["TRAINING_WAREHOUSE"]).exists()
     assert not Path(env["TRAINING_ANALYTICS_DB"]).exists()
     assert not list(Path(env["TRAINING_REPORTS_DIR"]).rglob("*.xlsx"))
 
