@@ -94,7 +94,9 @@ CITY = _c("city", "市州", "市/州", "市（州）", "市(州)")
 COUNTY = _c("county", "县区", "县市区", "县(市、区)", "县（市、区）", "县（区）", required=True)
 TOWNSHIP = _c("township", "乡镇", "乡(镇)", "乡（镇）")
 VILLAGE = _c("village", "行政村", "村")
-ID_NUMBER = _c("id_number", "身份证号码", "身份证号", "公民身份号码", "证件号码", kind="id_number", required=True)
+ID_NUMBER = _c(
+    "id_number", "身份证号码", "身份证号", "公民身份号码", "证件号码", kind="id_number", required=True
+)
 
 HOUSEHOLD_MEMBERS = Source(
     name="household_members",

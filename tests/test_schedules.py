@@ -60,7 +60,8 @@ def mart() -> None:
 def city_reports(context) -> None:
     with open(OUT / "report_months.txt", "a") as f:
         # Like the real report assets: a run without a partition writes every month with data.
-        months = context.partition_keys if context.has_partition_key_range or context.has_partition_key else ["all"]
+        partitioned = context.has_partition_key_range or context.has_partition_key
+        months = context.partition_keys if partitioned else ["all"]
         f.writelines(f"{month}\\n" for month in months)
 
 
@@ -291,7 +292,9 @@ def test_sensor_run_rebuilds_the_reports_of_every_data_month(stand_in, raw_dir):
     assert result.success
     months = lines(stand_in.out / "report_months.txt")
     assert months == ["all"]
-    assert not any(key.startswith("dagster/asset_partition") or key == "dagster/partition" for key in request.tags)
+    assert not any(
+        key.startswith("dagster/asset_partition") or key == "dagster/partition" for key in request.tags
+    )
     assert lines(stand_in.out / "mart_runs.txt") == ["built"]
 
 
