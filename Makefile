@@ -30,6 +30,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check orchestration tests bench
 	$(BIN)/ruff format --check orchestration tests bench
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 format: install
 	$(BIN)/ruff format orchestration tests bench

@@ -64,6 +64,7 @@ LINTED = [
     "dbt_project/models/staging",
     "dbt_project/models/intermediate",
     "dbt_project/models/marts",
+    "dbt_project/models/dq",
     "dbt_project/tests",
 ]
 
