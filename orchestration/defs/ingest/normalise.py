@@ -217,7 +217,8 @@ class SheetSql:
         totals = [
             f"coalesce(contains({x}, '计') "
             f"and regexp_full_match(replace({x}, ' ', ''), {lit(TOTAL_ROW)}), false)"
-            for name, x in [(col.name, f"c__{col.name}") for col in self.present if col.kind == "text"]
+            # every kind: a 合计 may sit in a numeric first column (年度 of task allocations)
+            for name, x in [(col.name, f"c__{col.name}") for col in self.present]
             + ([("_first", "c___first")] if self.first_column else [])
             if "total" in features.get(name, ())
         ]

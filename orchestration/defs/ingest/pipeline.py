@@ -41,7 +41,7 @@ from orchestration.resources import Settings
 from orchestration.sources import LINEAGE_COLUMNS, SOURCES, Source
 
 # Bump when the reader's output for the same file changes: every file is parsed again.
-READER_VERSION = "1"
+READER_VERSION = "2"  # 2: 合计 recognised in numeric columns too
 
 logger = logging.getLogger(__name__)
 
