@@ -1,0 +1,1 @@
+"""Province-scale benchmark of the pipeline (`make bench`, `python -m bench --help`)."""
