@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: install
-	$(BIN)/python -m orchestration.run
+	$(BIN)/python -m orchestration.run $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -234,8 +234,8 @@ class Bench:
             record["ingest_seconds"] = round(ingest.get("seconds") or 0, 2)
             record.setdefault("rows", raw_rows(warehouse))
         for line in m.output_tail.splitlines():
-            if line.startswith("full_refresh "):
-                record["dagster"] = line.strip()
+            if line.startswith(("update ", "plan: ", "slowest steps: ")):
+                record.setdefault("dagster", []).append(line.strip())
 
     def scale10(self) -> None:
         from bench import scale10

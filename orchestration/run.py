@@ -1,20 +1,28 @@
-"""`make run`: build the whole warehouse from the raw folder in one in-process Dagster run.
+"""`make run`: bring the warehouse up to date with the raw folder, in-process Dagster runs.
 
-Prints a short summary of what was built and where. Exit status 1 if the run failed.
+Two runs: ingest (every source; only files whose SHA-256 changed are read), then the rebuild
+``orchestration.build_state`` plans — everything the first time or after a code change, only
+what is downstream of the raw tables that changed otherwise, nothing when nothing changed.
+``--full`` rebuilds everything. Prints a short summary of what was built and where. Exit
+status 1 if a run failed.
 """
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import os
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
 
+from orchestration.build_state import BuildPlan, plan_build, record_build
+from orchestration.defs.ingest.assets import CHECK_NAME as INGEST_CHECK
 from orchestration.instance import apply_offline_env, prepare_dagster_home
 from orchestration.resources import Settings, pii_key
 
@@ -56,19 +64,103 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     return [run.run_id for run in abandoned]
 
 
-def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.ExecuteInProcessResult:
-    """Run a named job in-process against the settings' instance; used by `make run` and the tests."""
+def _prepare(settings: Settings) -> dg.Definitions:
     apply_offline_env()
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.dagster_home))
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    definitions = load_definitions()
+    return load_definitions()
+
+
+def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.ExecuteInProcessResult:
+    """Run a named job in-process against the settings' instance (tests, `--full`)."""
+    definitions = _prepare(settings)
     job = definitions.resolve_job_def(job_name)
     # No partition tags: the monthly report assets then write every month with data. A partition
     # range would make Dagster plan every unpartitioned asset once per month (72 × 71 events).
     tags = {TRIGGER_TAG: TRIGGER}
     with exclusive_run(settings), dg.DagsterInstance.get() as instance:
         fail_abandoned_runs(instance)
-        return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
+        if job_name == "full_refresh" and result.success:  # everything was rebuilt: a baseline
+            record_build(settings.warehouse, result.run_id, plan_build(settings.warehouse, force_full=True))
+        return result
+
+
+def ingest_job(definitions: dg.Definitions) -> dg.JobDefinition:
+    """full_refresh cut to the raw assets and their ingest_clean checks (their GX suites run later,
+    only for the sources that changed)."""
+    graph = definitions.resolve_asset_graph()
+    raw = dg.AssetSelection.groups("ingest")
+    checks = {key for key in raw.resolve_checks(graph) if key.name == INGEST_CHECK}
+    return definitions.resolve_job_def("full_refresh").get_subset(
+        asset_selection=raw.resolve(graph), asset_check_selection=checks
+    )
+
+
+def rebuild_job(definitions: dg.Definitions, plan: BuildPlan) -> dg.JobDefinition:
+    """full_refresh without ingest: all of it (seeds included) for a full plan, otherwise what is
+    downstream of the changed raw tables; with their checks and the changed tables' GX suites."""
+    graph = definitions.resolve_asset_graph()
+    raw_keys = [dg.AssetKey(["raw", name]) for name in plan.changed_sources]
+    if plan.mode == "full":
+        rebuilt = dg.AssetSelection.all() - dg.AssetSelection.groups("ingest")
+    else:
+        rebuilt = dg.AssetSelection.assets(*raw_keys).downstream(include_self=False)
+    raw_suites = {
+        key
+        for key in dg.AssetSelection.checks_for_assets(*raw_keys).resolve_checks(graph)
+        if key.name != INGEST_CHECK
+    }
+    return definitions.resolve_job_def("full_refresh").get_subset(
+        asset_selection=rebuilt.resolve(graph),
+        asset_check_selection=rebuilt.resolve_checks(graph) | raw_suites,
+    )
+
+
+@dataclass
+class UpdateOutcome:
+    plan: BuildPlan | None
+    results: list[dg.ExecuteInProcessResult]
+
+    @property
+    def success(self) -> bool:
+        return all(result.success for result in self.results)
+
+
+def run_update(settings: Settings, force_full: bool = False, log=print) -> UpdateOutcome:
+    """Ingest, then rebuild what the plan says; record the build when every run succeeded."""
+    definitions = _prepare(settings)
+    tags = {TRIGGER_TAG: TRIGGER}
+    with exclusive_run(settings), dg.DagsterInstance.get() as instance:
+        fail_abandoned_runs(instance)
+        ingested = ingest_job(definitions).execute_in_process(
+            instance=instance, raise_on_error=False, tags={**tags, "training/step": "ingest"}
+        )
+        log(f"ingest {'succeeded' if ingested.success else 'FAILED'} (run {ingested.run_id})")
+        if not ingested.success:
+            return UpdateOutcome(None, [ingested])
+        plan = plan_build(settings.warehouse, force_full)
+        log(f"plan: {plan.mode} — {plan.reason}")
+        if plan.mode == "nothing":
+            return UpdateOutcome(plan, [ingested])
+        rebuilt = rebuild_job(definitions, plan).execute_in_process(
+            instance=instance, raise_on_error=False, tags={**tags, "training/step": f"rebuild {plan.mode}"}
+        )
+        log(f"rebuild {'succeeded' if rebuilt.success else 'FAILED'} (run {rebuilt.run_id})")
+        if rebuilt.success:
+            record_build(settings.warehouse, rebuilt.run_id, plan)
+        return UpdateOutcome(plan, [ingested, rebuilt])
+
+
+def step_seconds(results: list[dg.ExecuteInProcessResult]) -> dict[str, float]:
+    """Seconds of each step that succeeded, slowest first (where a run's time went)."""
+    seconds = {
+        event.step_key: event.event_specific_data.duration_ms / 1000
+        for result in results
+        for event in result.all_events
+        if event.event_type_value == "STEP_SUCCESS" and event.event_specific_data is not None
+    }
+    return dict(sorted(seconds.items(), key=lambda item: -item[1]))
 
 
 def summarise(settings: Settings) -> list[str]:
@@ -99,7 +191,10 @@ def summarise(settings: Settings) -> list[str]:
     return lines
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="rebuild everything, changed or not")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
     try:
         pii_key()  # in production without TRAINING_PII_KEY, stop before anything is read
@@ -108,22 +203,25 @@ def main() -> int:
         return 1
     print(f"raw folder: {settings.raw_dir}")
     started = time.perf_counter()
-    result = run_full_refresh(settings)
+    outcome = run_update(settings, force_full=args.full)
     elapsed = time.perf_counter() - started
     failed_checks = [
         e.asset_check_evaluation_data
+        for result in outcome.results
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
     ]
-    status = "succeeded" if result.success else "FAILED"
-    print(f"\nfull_refresh {status} in {elapsed:.1f} s (run {result.run_id})")
+    status = "succeeded" if outcome.success else "FAILED"
+    print(f"\nupdate {status} in {elapsed:.1f} s")
+    steps = step_seconds(outcome.results)
+    print("slowest steps: " + ", ".join(f"{key} {sec:.1f} s" for key, sec in list(steps.items())[:6]))
     for line in summarise(settings):
         print(line)
     if failed_checks:
         print(f"checks that found problems: {len(failed_checks)} (details in dq.findings and the Dagster UI)")
         for check in failed_checks[:20]:
             print(f"  - {check.asset_key.to_user_string()} · {check.check_name}")
-    return 0 if result.success else 1
+    return 0 if outcome.success else 1
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def test_make_run_passes_offline_and_tries_no_connection_while_analysts_read(sam
 
     assert "offline probe: no route" in outcome.output and "offline probe: no dns" in outcome.output
     assert outcome.returncode == 0, outcome.output[-5000:]
-    assert "full_refresh succeeded" in outcome.output
+    assert "update succeeded" in outcome.output and "plan: full" in outcome.output
     assert not attempts.exists(), attempts.read_text()[:3000]
     hooked = list(tmp_path.glob("network-attempts.log.*.hooked"))
     assert len(hooked) >= 3, hooked  # the run, dbt and the parsing workers were all watched

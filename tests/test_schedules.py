@@ -256,6 +256,31 @@ def test_sensor_requests_one_run_per_change_and_skips_when_nothing_changed(defin
     assert ticks.tick().skip_message and ticks.tick().run_requests == []
 
 
+def test_sensor_rebuilds_only_downstream_of_the_changed_source(definitions, raw_dir):
+    """The first tick asks for the whole job; a new ledger afterwards asks for raw/training_records,
+    what is downstream of it and their checks: no household model, no other raw table."""
+    ticks = SensorTicks(definitions)
+    (first,) = ticks.tick().run_requests
+    assert first.asset_selection is None  # no digest to compare with: everything
+
+    (raw_dir / "training_ledgers" / "白银市_白银区.xlsx").write_bytes(b"a new ledger")
+    (request,) = ticks.tick().run_requests
+    selected = {key.to_user_string() for key in request.asset_selection}
+    assert request.tags["training/changed_sources"] == "training_records"
+    assert {"raw/training_records", "marts/fct_training_enrolments", "dq/findings"} <= selected
+    assert {"reports/city_quality_reports", "publish/analytics_snapshot"} <= selected
+    assert not {"raw/household_members", "raw/war_map_targets"} & selected
+    assert "staging/int_household_members_resolved" not in selected
+    checks = {(key.asset_key.to_user_string(), key.name) for key in request.asset_check_keys}
+    assert ("raw/training_records", "gx_training_records") in checks
+    assert not any(asset == "raw/household_members" for asset, _ in checks)
+
+    (raw_dir / "war_maps" / "安宁区 作战图.xls").unlink()
+    (request,) = ticks.tick().run_requests
+    assert request.tags["training/changed_sources"] == "war_map_targets"
+    assert "raw/training_records" not in {key.to_user_string() for key in request.asset_selection}
+
+
 def test_sensor_ignores_what_ingest_does_not_read(definitions, raw_dir):
     ticks = SensorTicks(definitions)
     ticks.tick()

@@ -6,7 +6,7 @@ with members as (
 ),
 
 ids as (
-    select * from {{ ref('int_id_numbers_validated') }}
+    select * from {{ ref('int_household_id_numbers_validated') }}
 ),
 
 joined as (

@@ -1,6 +1,8 @@
 -- One row per person (trainee_key): everyone registered in a household sheet, plus everyone
 -- trained whose ID is not registered. A valid ID is one person wherever it appears; each row
 -- with an invalid or rounded ID is a person of its own (never merged by guess).
+{{ config(materialized='view') }}
+
 with members as (
     select * from {{ ref('int_household_members_resolved') }}
     where is_latest_registration

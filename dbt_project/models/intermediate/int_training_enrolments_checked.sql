@@ -8,7 +8,7 @@ with records as (
 ),
 
 ids as (
-    select * from {{ ref('int_id_numbers_validated') }}
+    select * from {{ ref('int_ledger_id_numbers_validated') }}
 ),
 
 registered as (
