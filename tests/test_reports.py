@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from datetime import date
 from html.parser import HTMLParser
@@ -15,8 +16,9 @@ import openpyxl
 import pytest
 
 from orchestration.defs.quality.catalog import CHECKS
-from orchestration.defs.reports import data
-from orchestration.defs.reports.builder import write_city_reports, write_province_summary
+from orchestration.defs.quality.masking import mask_id
+from orchestration.defs.reports import data, freshness
+from orchestration.defs.reports.builder import Outcome, write_city_reports, write_province_summary
 from tests.conftest import SAMPLE_RAW_DIR
 
 MONTH = "2015-10"
@@ -33,8 +35,8 @@ def manifest() -> dict:
 def written(sample_build, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
-        cities = write_city_reports(con, MONTH, out, generated_on=date(2015, 11, 2))
-        province = write_province_summary(con, MONTH, out, generated_on=date(2015, 11, 2))
+        cities = write_city_reports(con, MONTH, out, generated_on=date(2015, 11, 2)).written
+        province = write_province_summary(con, MONTH, out, generated_on=date(2015, 11, 2)).written
     return out, cities, province
 
 
@@ -76,8 +78,8 @@ def test_one_workbook_and_page_per_city_and_the_province_beside_them(written, ma
 
 def test_a_month_without_data_writes_nothing(sample_build, tmp_path):
     with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
-        assert write_city_reports(con, "2019-03", tmp_path) == []
-        assert write_province_summary(con, "2019-03", tmp_path) == []
+        assert write_city_reports(con, "2019-03", tmp_path).files == []
+        assert write_province_summary(con, "2019-03", tmp_path).files == []
     assert list(tmp_path.iterdir()) == []
 
 
@@ -237,3 +239,178 @@ def test_the_pipeline_wrote_every_data_month(sample_build):
     assert months == [f"2015-{m:02d}" for m in range(1, 13)]
     for month in months:
         assert (reports / month / "620000_甘肃省.xlsx").exists()
+    # a fresh build writes every report and says so
+    (event,) = [
+        e
+        for e in sample_build.result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "reports/city_quality_reports"
+    ]
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    city_files = [
+        p for p in reports.rglob("*") if p.suffix in (".xlsx", ".html") and not p.name.startswith("620000")
+    ]
+    assert metadata["files_written"] == metadata["files"] == len(city_files)
+    assert metadata["files_unchanged"] == 0
+    assert metadata["months_written"] == metadata["months_with_data"] == 12
+
+
+# --- the people beside a city's findings -------------------------------------------------------
+
+
+def test_people_at_reads_the_same_people_as_the_staging_views(sample_build):
+    """The materialised staging tables give each finding's row the name and ID the views give."""
+    about_a_row = [check.name for check in CHECKS if check.about_a_row]
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        findings = data.ReportData(con).findings(data.data_months(con)[-1])  # all of them
+        people = data.people_at(con, findings)
+        from_views = con.execute(
+            """
+            with wanted as (
+                select distinct source_file, sheet, row_number
+                from dq.findings
+                where row_number is not null and list_contains($checks, check_name)
+            ),
+
+            people as (
+                select source_file, sheet, row_number, member_name as person_name, id_number
+                from staging.stg_household_sheets__members
+                union all
+                select source_file, sheet, row_number, trainee_name as person_name, id_number
+                from staging.stg_training_ledgers__records
+            )
+
+            select people.* from people inner join wanted using (source_file, sheet, row_number)
+            """,
+            {"checks": about_a_row},
+        ).fetchall()
+    assert len(from_views) > 20
+    assert people == {
+        (f, s, n): (name or "", mask_id(number) if number else "") for f, s, n, name, number in from_views
+    }
+    shown = [masked for _, masked in people.values() if masked]
+    assert shown and all("*" in masked and not ID_SHAPED.search(masked) for masked in shown)
+
+
+def test_a_city_gets_only_the_people_of_its_own_findings(sample_build):
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        source = data.ReportData(con)
+        cities = source.cities(MONTH)
+        inputs = [source.city_inputs(MONTH, city) for city in cities]
+        province = source.province_inputs(MONTH)
+    assert len(cities) >= 2
+    for city_inputs in inputs:
+        own_rows = {(r["source_file"], r["sheet"], r["row_number"]) for r in city_inputs.now}
+        assert city_inputs.people and set(city_inputs.people) <= own_rows
+        assert {r["city_code"] for r in city_inputs.now + city_inputs.before} == {city_inputs.city.code}
+    # the province summary counts findings: no row, no detail, no person
+    assert province.now and {key for r in province.now for key in r} == {
+        "check_name",
+        "severity",
+        "city_code",
+        "is_new",
+    }
+
+
+# --- a report is rewritten only when what it is built from changed -----------------------------
+
+SKIP_MONTHS = ("2015-09", "2015-10", "2015-11")
+
+
+def write_months(warehouse: Path, out: Path, months=SKIP_MONTHS, generated_on=date(2015, 12, 1)) -> Outcome:
+    """Every report of the months, as the assets write them: one ReportData for the run."""
+    outcome = Outcome()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        source = data.ReportData(con)
+        for month in months:
+            outcome += write_city_reports(con, month, out, generated_on, report_data=source)
+            outcome += write_province_summary(con, month, out, generated_on, report_data=source)
+    return outcome
+
+
+def stamps(out: Path) -> dict[Path, tuple[int, int]]:
+    """Each report file → (mtime in ns, size)."""
+    return {
+        p: (p.stat().st_mtime_ns, p.stat().st_size) for p in out.rglob("*") if p.suffix in (".xlsx", ".html")
+    }
+
+
+def test_a_second_run_over_the_same_warehouse_writes_nothing(sample_build, tmp_path):
+    first = write_months(sample_build.settings.warehouse, tmp_path)
+    assert first.written and not first.unchanged
+    before = stamps(tmp_path)
+    assert set(before) == set(first.written)
+    # one fingerprint record per report, and no temporary file left behind
+    for month in SKIP_MONTHS:
+        records = {p.stem for p in (tmp_path / month / ".fingerprints").iterdir()}
+        assert records == {p.stem for p in first.written if p.parent.name == month}
+    assert not [p for p in tmp_path.rglob("*") if ".writing" in p.name]
+
+    second = write_months(sample_build.settings.warehouse, tmp_path, generated_on=date(2016, 1, 4))
+    assert second.written == []
+    assert sorted(second.unchanged) == sorted(first.written)
+    assert stamps(tmp_path) == before
+    page = (tmp_path / MONTH / "620000_甘肃省.html").read_text(encoding="utf-8")
+    assert "生成日期：2015-12-01" in page  # the date its content last changed
+
+
+def test_a_changed_finding_rewrites_only_its_citys_reports_from_its_month(sample_build, tmp_path):
+    warehouse = tmp_path / "training.duckdb"
+    shutil.copyfile(sample_build.settings.warehouse, warehouse)
+    out = tmp_path / "reports"
+    first = write_months(warehouse, out)
+    before = stamps(out)
+    with duckdb.connect(str(warehouse)) as con:
+        finding_key, city_code = con.execute(
+            "select finding_key, city_code from dq.findings "
+            "where as_of_month = ? and city_code is not null order by finding_key limit 1",
+            [data.month_start(MONTH)],
+        ).fetchone()
+        con.execute(
+            "update dq.findings set detail = detail || '（已核实）' where finding_key = ?", [finding_key]
+        )
+
+    second = write_months(warehouse, out)
+    # the finding counts from its month on: that city's reports of 2015-10 and 2015-11 change,
+    # not 2015-09, not the other city, not the province summary (its counts are the same)
+    expected = {
+        p for p in first.written if p.name.startswith(city_code) and p.parent.name in ("2015-10", "2015-11")
+    }
+    assert len(expected) == 4
+    assert set(second.written) == expected
+    assert set(second.unchanged) == set(first.written) - expected
+    after = stamps(out)
+    assert {p for p in before if after[p] != before[p]} == expected
+    for path in expected:
+        assert "（已核实）" in path.with_suffix(".html").read_text(encoding="utf-8")
+
+
+def test_a_deleted_file_or_a_new_report_version_writes_again(sample_build, tmp_path, monkeypatch):
+    first = write_months(sample_build.settings.warehouse, tmp_path, months=[MONTH])
+    workbook = next(p for p in first.written if p.suffix == ".xlsx" and not p.name.startswith("620000"))
+    workbook.unlink()
+    again = write_months(sample_build.settings.warehouse, tmp_path, months=[MONTH])
+    assert set(again.written) == {workbook, workbook.with_suffix(".html")}
+    assert workbook.is_file()
+
+    monkeypatch.setattr(freshness, "REPORT_VERSION", freshness.REPORT_VERSION + 1)
+    bumped = write_months(sample_build.settings.warehouse, tmp_path, months=[MONTH])
+    assert sorted(bumped.written) == sorted(first.written) and bumped.unchanged == []
+
+
+def test_the_asset_reports_what_it_wrote_and_what_was_up_to_date(sample_build, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.reports.assets import city_quality_reports
+
+    monkeypatch.setenv("TRAINING_WAREHOUSE", str(sample_build.settings.warehouse))
+    monkeypatch.setenv("TRAINING_REPORTS_DIR", str(tmp_path))
+
+    def run() -> dict:
+        result = dg.materialize([city_quality_reports], partition_key=MONTH)
+        (event,) = result.get_asset_materialization_events()
+        return {k: v.value for k, v in event.materialization.metadata.items()}
+
+    first, second = run(), run()
+    assert first["files_written"] == first["files"] == len(list((tmp_path / MONTH).glob("*.xlsx"))) * 2 > 0
+    assert (second["files_written"], second["files_unchanged"]) == (0, first["files"])
+    assert second["months_written"] == 0 and second["months_with_data"] == 1

@@ -3,6 +3,9 @@
 They read dq.findings and the attainment marts, and run after the checks on dq.findings (those
 checks are blocking, so a report never goes out before its data was checked; they only stop
 it when dq.findings would leak an ID number).
+
+A report whose inputs did not change is not rewritten (freshness.py); the metadata says how many
+files were written and how many were already up to date.
 """
 
 import time
@@ -11,7 +14,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.defs.reports import data
-from orchestration.defs.reports.builder import write_city_reports, write_province_summary
+from orchestration.defs.reports.builder import Outcome, write_city_reports, write_province_summary
 from orchestration.defs.schedules import monthly_partitions
 from orchestration.resources import Settings
 
@@ -36,24 +39,35 @@ def run_months(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection
 def _write(context: dg.AssetExecutionContext, writer) -> dg.MaterializeResult:
     settings = Settings.from_env()
     started = time.perf_counter()
-    written, empty = [], []
+    outcome, empty = Outcome(), []
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         months = run_months(context, con)
+        report_data = data.ReportData(con)  # each table read once for all the run's months
         for month in months:
-            files = writer(con, month, settings.reports_dir)
-            (written.extend(files) if files else empty.append(month))
+            files = writer(con, month, settings.reports_dir, report_data=report_data)
+            outcome += files
+            if not files.files:
+                empty.append(month)
     seconds = time.perf_counter() - started
-    context.log.info(f"{len(written)} files for {len(months) - len(empty)} months in {seconds:.1f} s")
+    written = outcome.written
+    context.log.info(
+        f"{len(written)} files written, {len(outcome.unchanged)} up to date, for "
+        f"{len(months) - len(empty)} months in {seconds:.1f} s"
+    )
     return dg.MaterializeResult(
         metadata={
             "reports_dir": dg.MetadataValue.path(str(settings.reports_dir)),
-            "files": len(written),
-            "workbooks": sum(1 for p in written if p.suffix == ".xlsx"),
-            "months_written": len(months) - len(empty),
+            "files": len(outcome.files),
+            "files_written": len(written),
+            "files_unchanged": len(outcome.unchanged),
+            "workbooks": sum(1 for p in outcome.files if p.suffix == ".xlsx"),
+            "workbooks_written": sum(1 for p in written if p.suffix == ".xlsx"),
+            "months_written": len({p.parent.name for p in written}),
+            "months_with_data": len(months) - len(empty),
             "months_without_data": dg.MetadataValue.text(", ".join(empty) if empty else "none"),
             "seconds": round(seconds, 2),
             "examples": dg.MetadataValue.md(
-                "\n".join(f"- {p.relative_to(settings.reports_dir)}" for p in written[:8])
+                "\n".join(f"- {p.relative_to(settings.reports_dir)}" for p in written[:8]) or "(none written)"
             ),
         }
     )

@@ -10,11 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
-
 from orchestration.defs.quality.catalog import CHECK_BY_NAME, CHECKS, SEVERITY_ZH
 from orchestration.defs.reports import data
-from orchestration.defs.reports.data import City
 
 RATE = "rate"  # a column shown as a percentage
 COUNT = "count"
@@ -294,14 +291,12 @@ def check_sheet(check_name: str, rows: list[dict], people: dict | None) -> Sheet
 # whole reports
 
 
-def city_report(con: duckdb.DuckDBPyConnection, month: str, city: City, generated_on: date) -> Report:
-    now = data.findings(con, month, city.code)
-    before = data.findings(con, data.previous_month(month), city.code)
-    city_counties = data.counties(con, city.code)
-    attainment = data.attainment(con, month, city.code)
+def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
+    month, city = inputs.month, inputs.city
+    now, before, attainment = inputs.now, inputs.before, inputs.attainment
     # counties shown: those with a target or a finding, in code order
     shown = {r["county_code"] for r in attainment} | {r["county_code"] for r in now}
-    areas = [(code, name) for code, name in city_counties if code in shown]
+    areas = [(code, name) for code, name in inputs.counties if code in shown]
     summary = Sheet(
         "概况",
         f"{city.name}精准扶贫劳动力培训数据质量与任务进度报告（{data.month_zh(month)}）",
@@ -330,7 +325,7 @@ def city_report(con: duckdb.DuckDBPyConnection, month: str, city: City, generate
         f"{city.name}{data.month_zh(month)}各县区分项目培训任务完成进度",
         [attainment_detail_table(attainment, "county_name", "县区")] if attainment else [],
     )
-    people = data.people_at(con, now)
+    people = inputs.people
     by_check: dict[str, list[dict]] = {}
     for r in now:
         by_check.setdefault(r["check_name"], []).append(r)
@@ -345,14 +340,10 @@ def city_report(con: duckdb.DuckDBPyConnection, month: str, city: City, generate
     )
 
 
-def province_report(
-    con: duckdb.DuckDBPyConnection, month: str, cities: list[City], generated_on: date
-) -> Report:
+def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
     """The province's summary: counts by city and check, attainment by city. No row, no person."""
-    now = data.findings(con, month)
-    before = data.findings(con, data.previous_month(month))
-    areas = [(c.code, c.name) for c in cities]
-    attainment = data.city_attainment(con, month)
+    month, now, before, attainment = inputs.month, inputs.now, inputs.before, inputs.attainment
+    areas = [(c.code, c.name) for c in inputs.cities]
     title = f"{data.PROVINCE_NAME}精准扶贫劳动力培训数据质量与任务进度汇总（{data.month_zh(month)}）"
     summary = Sheet(
         "概况",

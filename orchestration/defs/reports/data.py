@@ -2,17 +2,24 @@
 
 A report is "as of" the end of its month: a finding counts from the month of the record it is
 about (``dq.findings.as_of_month``: the course's start, the report's month, the collection or
-filing date; no date = always), so "last month" is the same query one month earlier and a
+filing date; no date = always), so "last month" is the same filter one month earlier and a
 rebuilt warehouse gives the same reports.
 
-Only ``people_at`` reads personal data (names, ID numbers from staging), and only for the rows
-of one city's own findings; ID numbers leave it masked.
+``ReportData`` reads each table once per run (dq.findings, the attainment marts and the regions
+are a few thousand rows at province scale) and hands each report exactly the rows it is built
+from (``CityInputs``, ``ProvinceInputs``): a query per city × month cost a round trip each, and
+the people behind the findings a scan of 4 million staging rows each.
+
+Only ``people_at`` reads personal data (names, ID numbers from the staging tables), and only for
+the rows of findings; ID numbers leave it masked, and a city's inputs hold only the people of
+that city's own findings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import duckdb
 
@@ -22,11 +29,37 @@ from orchestration.defs.quality.masking import mask_id
 PROVINCE_CODE = "620000"
 PROVINCE_NAME = "甘肃省"
 
+RowKey = tuple[str, str, int]  # (source_file, sheet, row_number): a row of a raw sheet
+
 
 @dataclass(frozen=True)
 class City:
     code: str
     name: str
+
+
+@dataclass(frozen=True)
+class CityInputs:
+    """Everything one city's report for one month is built from."""
+
+    month: str
+    city: City
+    counties: list[tuple[str, str]]  # (code, name) of all the city's counties, by code
+    now: list[dict]  # the city's findings as of the end of the month
+    before: list[dict]  # ... and as of the end of the month before
+    attainment: list[dict]  # the city's counties × programmes for the month
+    people: dict[RowKey, tuple[str, str]]  # (name, masked ID) of the rows of ``now`` about a person
+
+
+@dataclass(frozen=True)
+class ProvinceInputs:
+    """Everything the province summary for one month is built from: counts, no person."""
+
+    month: str
+    cities: list[City]
+    now: list[dict]  # findings as of the end of the month, only what is counted (_COUNTED)
+    before: list[dict]
+    attainment: list[dict]  # every city × programme for the month
 
 
 def month_start(month: str) -> date:
@@ -50,16 +83,6 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def has_month(con: duckdb.DuckDBPyConnection, month: str) -> bool:
-    """Whether the warehouse has anything to report for the month (a target or a finding of it)."""
-    (found,) = con.execute(
-        "select exists(select 1 from marts.mart_target_attainment_monthly where month = ?) "
-        "or exists(select 1 from dq.findings where as_of_month = ?)",
-        [month_start(month), month_start(month)],
-    ).fetchone()
-    return bool(found)
-
-
 def data_months(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every month that has a target or a finding, as 'YYYY-MM', in order."""
     rows = con.execute(
@@ -70,162 +93,226 @@ def data_months(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def cities(con: duckdb.DuckDBPyConnection, month: str) -> list[City]:
-    """Cities with a target or a finding as of the month, by code."""
-    rows = con.execute(
-        """
-        with codes as (
-            select distinct city_code from marts.mart_target_attainment_monthly where month = $month
-            union
-            select distinct city_code from dq.findings
-            where city_code is not null and (as_of_month is null or as_of_month <= $month)
-        )
-        select codes.city_code, regions.name_zh
-        from codes
-        inner join reference.regions as regions on codes.city_code = regions.region_code
-        order by codes.city_code
-        """,
-        {"month": month_start(month)},
-    ).fetchall()
-    return [City(code, name) for code, name in rows]
+def _about_a_person(row: dict) -> bool:
+    return CHECK_BY_NAME[row["check_name"]].about_a_row and row["row_number"] is not None
 
 
-def counties(con: duckdb.DuckDBPyConnection, city_code: str) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "select region_code, name_zh from reference.regions where level = 'county' and city_code = ? "
-        "order by region_code",
-        [city_code],
-    ).fetchall()
-    return [(code, name) for code, name in rows]
-
-
-def findings(con: duckdb.DuckDBPyConnection, month: str, city_code: str | None = None) -> list[dict]:
-    """Findings as of the end of the month (of one city, or all), newest first within a check."""
-    where = "findings.city_code = $city" if city_code else "true"
-    params = {"month": month_start(month)}
-    if city_code:
-        params["city"] = city_code
-    return _dicts(
-        con.execute(
-            f"""
-            select
-                findings.*,
-                counties.name_zh as county_name,
-                coalesce(findings.as_of_month = $month, false) as is_new
-            from dq.findings as findings
-            left join reference.regions as counties on findings.county_code = counties.region_code
-            where {where} and (as_of_month is null or as_of_month <= $month)
-            order by check_order, findings.county_code, source_file, sheet, row_number, entity_key
-            """,
-            params,
-        )
-    )
-
-
-def finding_counts(
-    con: duckdb.DuckDBPyConnection, month: str
-) -> dict[tuple[str | None, str | None, str], int]:
-    """(city_code, county_code, check_name) → findings as of the end of the month, all cities."""
-    rows = con.execute(
-        "select city_code, county_code, check_name, count(*) from dq.findings "
-        "where as_of_month is null or as_of_month <= ? group by all",
-        [month_start(month)],
-    ).fetchall()
-    return {(city, county, check): n for city, county, check, n in rows}
-
-
-def attainment(con: duckdb.DuckDBPyConnection, month: str, city_code: str) -> list[dict]:
-    """The city's counties × programmes for the month: target, done so far, rate, pro-rata line."""
-    return _dicts(
-        con.execute(
-            """
-            select
-                attainment.county_code,
-                coalesce(attainment.county_name, attainment.county_code) as county_name,
-                attainment.programme_code,
-                programmes.programme_name_zh,
-                attainment.annual_target,
-                attainment.enrolled_in_month,
-                attainment.enrolled_ytd,
-                attainment.attainment_rate,
-                attainment.expected_rate,
-                attainment.gap,
-                attainment.reported_ytd,
-                attainment.report_minus_ledger
-            from marts.mart_target_attainment_monthly as attainment
-            left join marts.dim_programme as programmes
-                on attainment.programme_code = programmes.programme_code
-            where attainment.city_code = ? and attainment.month = ?
-            order by attainment.county_code, programmes.sort_order
-            """,
-            [city_code, month_start(month)],
-        )
-    )
-
-
-def city_attainment(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
-    """Every city × programme for the month (mart_city_attainment_monthly)."""
-    return _dicts(
-        con.execute(
-            """
-            select
-                attainment.city_code,
-                coalesce(attainment.city_name, attainment.city_code) as city_name,
-                attainment.programme_code,
-                programmes.programme_name_zh,
-                attainment.annual_target,
-                attainment.enrolled_ytd,
-                attainment.attainment_rate,
-                attainment.expected_rate,
-                attainment.gap,
-                attainment.reported_ytd,
-                attainment.report_minus_ledger,
-                attainment.counties,
-                attainment.counties_behind
-            from marts.mart_city_attainment_monthly as attainment
-            left join marts.dim_programme as programmes
-                on attainment.programme_code = programmes.programme_code
-            where attainment.month = ?
-            order by attainment.city_code, programmes.sort_order
-            """,
-            [month_start(month)],
-        )
-    )
-
-
-def people_at(
-    con: duckdb.DuckDBPyConnection, rows: list[dict]
-) -> dict[tuple[str, str, int], tuple[str, str]]:
+def people_at(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> dict[RowKey, tuple[str, str]]:
     """(source_file, sheet, row_number) → (name, masked ID) for the findings about a person's row.
 
-    Reads staging (names, ID numbers) for exactly these rows, and masks the ID here.
+    Reads the materialised staging tables (names, ID numbers) for exactly these rows, in one
+    query, and masks the ID here. The staging *views* would re-run their parsing over every raw
+    row; int_household_members_resolved and int_training_enrolments_checked hold the same rows
+    and columns (a select * of them, joined to keys), already computed by dbt.
     """
-    wanted = {
-        (r["source_file"], r["sheet"], r["row_number"])
-        for r in rows
-        if CHECK_BY_NAME[r["check_name"]].about_a_row and r["row_number"] is not None
-    }
+    wanted = sorted(
+        {(r["source_file"], r["sheet"], r["row_number"]) for r in rows if _about_a_person(r)}, key=repr
+    )
     if not wanted:
         return {}
-    con.execute(
-        "create or replace temp table report_rows (source_file varchar, sheet varchar, row_number integer)"
-    )
-    con.executemany("insert into report_rows values (?, ?, ?)", sorted(wanted))
+    files, sheets, numbers = (list(column) for column in zip(*wanted, strict=True))
     found = con.execute(
         """
-        with people as (
+        with wanted as (
+            select
+                unnest($files) as source_file,
+                unnest($sheets) as sheet,
+                unnest($numbers)::integer as row_number
+        ),
+
+        people as (
             select source_file, sheet, row_number, member_name as person_name, id_number
-            from staging.stg_household_sheets__members
+            from staging.int_household_members_resolved
             union all
             select source_file, sheet, row_number, trainee_name as person_name, id_number
-            from staging.stg_training_ledgers__records
+            from staging.int_training_enrolments_checked
         )
+
         select people.source_file, people.sheet, people.row_number, people.person_name, people.id_number
         from people
-        inner join report_rows using (source_file, sheet, row_number)
-        """
+        inner join wanted using (source_file, sheet, row_number)
+        """,
+        {"files": files, "sheets": sheets, "numbers": numbers},
     ).fetchall()
-    con.execute("drop table report_rows")
     return {
         (f, s, n): (name or "", str(mask_id(number)) if number else "") for f, s, n, name, number in found
     }
+
+
+class ReportData:
+    """The report data of one run: each table read once, then sliced per month and city.
+
+    Rows keep the order the per-city queries gave them (findings by check, county, file, sheet,
+    row; ties broken by finding_key so that a fingerprint of them is stable).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+
+    @cached_property
+    def _findings(self) -> list[dict]:
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    findings.*,
+                    counties.name_zh as county_name
+                from dq.findings as findings
+                left join reference.regions as counties on findings.county_code = counties.region_code
+                order by
+                    findings.check_order,
+                    findings.county_code,
+                    findings.source_file,
+                    findings.sheet,
+                    findings.row_number,
+                    findings.entity_key,
+                    findings.finding_key
+                """
+            )
+        )
+
+    @cached_property
+    def _attainment(self) -> list[dict]:
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    attainment.month,
+                    attainment.city_code,
+                    attainment.county_code,
+                    coalesce(attainment.county_name, attainment.county_code) as county_name,
+                    attainment.programme_code,
+                    programmes.programme_name_zh,
+                    attainment.annual_target,
+                    attainment.enrolled_in_month,
+                    attainment.enrolled_ytd,
+                    attainment.attainment_rate,
+                    attainment.expected_rate,
+                    attainment.gap,
+                    attainment.reported_ytd,
+                    attainment.report_minus_ledger
+                from marts.mart_target_attainment_monthly as attainment
+                left join marts.dim_programme as programmes
+                    on attainment.programme_code = programmes.programme_code
+                order by attainment.county_code, programmes.sort_order, attainment.programme_code
+                """
+            )
+        )
+
+    @cached_property
+    def _city_attainment(self) -> list[dict]:
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    attainment.month,
+                    attainment.city_code,
+                    coalesce(attainment.city_name, attainment.city_code) as city_name,
+                    attainment.programme_code,
+                    programmes.programme_name_zh,
+                    attainment.annual_target,
+                    attainment.enrolled_ytd,
+                    attainment.attainment_rate,
+                    attainment.expected_rate,
+                    attainment.gap,
+                    attainment.reported_ytd,
+                    attainment.report_minus_ledger,
+                    attainment.counties,
+                    attainment.counties_behind
+                from marts.mart_city_attainment_monthly as attainment
+                left join marts.dim_programme as programmes
+                    on attainment.programme_code = programmes.programme_code
+                order by attainment.city_code, programmes.sort_order, attainment.programme_code
+                """
+            )
+        )
+
+    @cached_property
+    def _regions(self) -> list[tuple[str, str, str, str | None]]:
+        """(region_code, name_zh, level, city_code) of every region, by code."""
+        return self._con.execute(
+            "select region_code, name_zh, level, city_code from reference.regions order by region_code"
+        ).fetchall()
+
+    @cached_property
+    def _people(self) -> dict[RowKey, tuple[str, str]]:
+        """The people of every finding about a row, all cities: one staging lookup per run."""
+        return people_at(self._con, self._findings)
+
+    def findings(self, month: str, city_code: str | None = None) -> list[dict]:
+        """Findings as of the end of the month (of one city, or all), with ``is_new`` (of the month)."""
+        end = month_start(month)
+        return [
+            {**r, "is_new": r["as_of_month"] == end}
+            for r in self._findings
+            if (city_code is None or r["city_code"] == city_code)
+            and (r["as_of_month"] is None or r["as_of_month"] <= end)
+        ]
+
+    def has_month(self, month: str) -> bool:
+        """Whether the warehouse has anything to report for the month (a target or a finding of it)."""
+        start = month_start(month)
+        return any(r["month"] == start for r in self._attainment) or any(
+            r["as_of_month"] == start for r in self._findings
+        )
+
+    def cities(self, month: str) -> list[City]:
+        """Cities with a target or a finding as of the month, by code."""
+        start = month_start(month)
+        codes = {r["city_code"] for r in self._attainment if r["month"] == start} | {
+            r["city_code"]
+            for r in self._findings
+            if r["city_code"] is not None and (r["as_of_month"] is None or r["as_of_month"] <= start)
+        }
+        return [City(code, name) for code, name, _, _ in self._regions if code in codes]
+
+    def counties(self, city_code: str) -> list[tuple[str, str]]:
+        return [
+            (code, name)
+            for code, name, level, city in self._regions
+            if level == "county" and city == city_code
+        ]
+
+    def city_inputs(self, month: str, city: City) -> CityInputs:
+        start = month_start(month)
+        now = self.findings(month, city.code)
+        wanted = sorted(
+            {(r["source_file"], r["sheet"], r["row_number"]) for r in now if _about_a_person(r)}, key=repr
+        )
+        return CityInputs(
+            month=month,
+            city=city,
+            counties=self.counties(city.code),
+            now=now,
+            before=self.findings(previous_month(month), city.code),
+            attainment=[
+                _without(r, "month", "city_code")
+                for r in self._attainment
+                if r["month"] == start and r["city_code"] == city.code
+            ],
+            # only the people of this city's own findings
+            people={key: self._people[key] for key in wanted if key in self._people},
+        )
+
+    def province_inputs(self, month: str) -> ProvinceInputs:
+        start = month_start(month)
+        return ProvinceInputs(
+            month=month,
+            cities=self.cities(month),
+            now=[_counted(r) for r in self.findings(month)],
+            before=[_counted(r) for r in self.findings(previous_month(month))],
+            attainment=[_without(r, "month") for r in self._city_attainment if r["month"] == start],
+        )
+
+
+def _without(row: dict, *names: str) -> dict:
+    return {k: v for k, v in row.items() if k not in names}
+
+
+# what the province summary counts findings by: no row, no detail, so that a changed detail
+# (or a person) in one city's rows does not rewrite the summary
+_COUNTED = ("check_name", "severity", "city_code", "is_new")
+
+
+def _counted(row: dict) -> dict:
+    return {k: row[k] for k in _COUNTED}

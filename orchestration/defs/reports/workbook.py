@@ -7,6 +7,7 @@ The body font is 宋体 (SimSun), present wherever Chinese Office or WPS is.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from pathlib import Path
@@ -24,7 +25,12 @@ CHART_ROWS = 18  # rows a 320-pixel chart covers
 
 
 def display_width(value: object) -> float:
-    text = "" if value is None else str(value)
+    return _text_width("" if value is None else str(value))
+
+
+@functools.lru_cache(maxsize=2**16)
+def _text_width(text: str) -> float:
+    # cached: the same names, files and details recur in every month's reports of a city
     return sum(2.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1 for ch in text)
 
 
@@ -184,7 +190,13 @@ def write_workbook(report: Report, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(
         str(path),
-        {"default_format_properties": {"font_name": FONT, "font_size": 11}, "strings_to_numbers": False},
+        {
+            "default_format_properties": {"font_name": FONT, "font_size": 11},
+            "strings_to_numbers": False,
+            # assembled in memory, not in a temporary file per part (removing thousands of
+            # them cost more than writing the workbooks)
+            "in_memory": True,
+        },
     )
     book.set_properties(
         {"title": report.title, "subject": report.subtitle, "company": "甘肃省人力资源和社会保障厅"}
