@@ -12,6 +12,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from great_expectations.core.expectation_suite import ExpectationSuite
+from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 from orchestration.defs.quality import gx_runner
 from orchestration.defs.quality.catalog import CHECKS
@@ -217,6 +219,172 @@ def test_validation_runs_are_appended(tmp_path):
     ]
     stored = json.loads(rows[0][8])
     assert len(stored) == run.evaluated and not ID_SHAPED.search(rows[0][8])
+
+
+# ---------------------------------------------------------------------------------------------
+# uniqueness counted by DuckDB, row counts and examples: the same answers as GX's own
+
+
+def ledger_suite(*expectations: tuple[str, dict]) -> ExpectationSuite:
+    """A suite on the ledger table, with the ledger suite's index and personal columns."""
+    meta = gx_runner.load_suite("training_records").meta
+    return ExpectationSuite(
+        name="ledger_test",
+        expectations=[ExpectationConfiguration(type=kind, kwargs=kwargs) for kind, kwargs in expectations],
+        meta={k: meta[k] for k in ("relation", "index_columns", "personal_columns", "column_types")},
+    )
+
+
+def gx_on_the_whole_table(con: duckdb.DuckDBPyConnection, kind: str, kwargs: dict):
+    """GX itself, through its public API, on the whole table as one pandas frame."""
+    frame = con.execute("select * from raw.training_records").df()
+    batch = (
+        gx_runner.ephemeral_context()
+        .data_sources.add_pandas("reference")
+        .add_dataframe_asset("whole_table")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    configuration = ExpectationConfiguration(type=kind, kwargs=kwargs)
+    return batch.validate(configuration.to_domain_obj(), result_format="SUMMARY")
+
+
+SECOND_ID = "622922199002021234"
+
+
+def test_a_sheet_row_loaded_three_times_counts_every_copy(tmp_path):
+    rows = [ledger_row(4), ledger_row(4), ledger_row(4), ledger_row(5), ledger_row(5), ledger_row(6)]
+    make_ledger(tmp_path / "w.duckdb", rows)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        run = gx_runner.run_suite(con, gx_runner.load_suite("training_records"))
+    (unique,) = [o for o in run.outcomes if o.expectation_type == "expect_compound_columns_to_be_unique"]
+    assert (unique.success, unique.element_count, unique.unexpected_count) == (False, 6, 5)
+    assert unique.unexpected_percent == pytest.approx(5 / 6 * 100)
+    # the copies of the first repeated keys, side by side
+    assert [e["row_number"] for e in unique.examples] == [4, 4, 4, 5, 5]
+    assert {e["source_file"] for e in unique.examples} == {"training_ledgers/康乐.xlsx"}
+
+
+def test_a_repeated_id_number_is_counted_and_shown_masked(tmp_path):
+    rows = [
+        ledger_row(4),
+        ledger_row(5),  # the same person as row 4
+        ledger_row(6, id_number=SECOND_ID),
+        ledger_row(7, id_number=None),
+        ledger_row(8, id_number=None),  # missing, not repeated
+    ]
+    make_ledger(tmp_path / "w.duckdb", rows)
+    suite = ledger_suite(("expect_column_values_to_be_unique", {"column": "id_number"}))
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        (outcome,) = gx_runner.run_suite(con, suite).outcomes
+    assert (outcome.success, outcome.element_count, outcome.unexpected_count) == (False, 5, 2)
+    assert outcome.missing_count == 2
+    assert outcome.unexpected_percent == pytest.approx(2 / 3 * 100)
+    assert [(e["row_number"], e["id_number"]) for e in outcome.examples] == [
+        (4, "622922********1236"),
+        (5, "622922********1236"),
+    ]
+    assert not ID_SHAPED.search(json.dumps(outcome.examples, ensure_ascii=False))
+
+
+# township and village: repeated, repeated with one value missing, all missing, unique
+KEYED_ROWS = [
+    ("城关镇", "张家村"), ("城关镇", "张家村"),
+    ("城关镇", None), ("城关镇", None),
+    (None, None), (None, None), (None, None),
+    (None, "李家村"),
+    ("新集镇", "王家村"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "kwargs"),
+    [
+        ("expect_compound_columns_to_be_unique", {"column_list": ["township", "village"]}),
+        (
+            "expect_compound_columns_to_be_unique",
+            {"column_list": ["township", "village"], "ignore_row_if": "any_value_is_missing"},
+        ),
+        (
+            "expect_compound_columns_to_be_unique",
+            {"column_list": ["township", "village"], "ignore_row_if": "never"},
+        ),
+        ("expect_column_values_to_be_unique", {"column": "village"}),
+        ("expect_column_values_to_be_unique", {"column": "village", "mostly": 0.5}),
+        ("expect_column_values_to_be_unique", {"column": "village", "mostly": 0.9}),
+        ("expect_column_values_to_be_unique", {"column": "id_number"}),
+        ("expect_table_row_count_to_equal", {"value": len(KEYED_ROWS)}),
+        ("expect_table_row_count_to_be_between", {"min_value": 1, "max_value": 3}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "-".join(map(str, value.values())),
+)
+def test_duckdb_and_gx_give_the_same_answer(tmp_path, kind, kwargs):
+    rows = [ledger_row(n, township=t, village=v) for n, (t, v) in enumerate(KEYED_ROWS, start=4)]
+    make_ledger(tmp_path / "w.duckdb", rows)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        (ours,) = gx_runner.run_suite(con, ledger_suite((kind, kwargs))).outcomes
+        gx = gx_on_the_whole_table(con, kind, kwargs)
+    assert ours.error is None
+    assert ours.success == gx.success
+    if "unexpected_count" in gx.result:
+        assert (ours.element_count, ours.unexpected_count, ours.missing_count) == (
+            gx.result["element_count"],
+            gx.result["unexpected_count"],
+            gx.result["missing_count"],
+        )
+        assert ours.unexpected_percent == pytest.approx(gx.result["unexpected_percent"])
+    else:  # a row count: GX reports the count it saw
+        assert gx.result["observed_value"] == len(KEYED_ROWS)
+        assert ours.examples == (() if gx.success else ({"observed_value": len(KEYED_ROWS)},))
+
+
+def test_the_answers_above_are_not_all_alike(tmp_path):
+    """The parametrised comparison could pass on a table where every rule holds: it does not."""
+    rows = [ledger_row(n, township=t, village=v) for n, (t, v) in enumerate(KEYED_ROWS, start=4)]
+    make_ledger(tmp_path / "w.duckdb", rows)
+    suite = ledger_suite(
+        ("expect_compound_columns_to_be_unique", {"column_list": ["township", "village"]}),
+        (
+            "expect_compound_columns_to_be_unique",
+            {"column_list": ["township", "village"], "ignore_row_if": "never"},
+        ),
+        ("expect_column_values_to_be_unique", {"column": "village", "mostly": 0.5}),
+    )
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        run = gx_runner.run_suite(con, suite)
+    assert [(o.success, o.unexpected_count, o.missing_count) for o in run.outcomes] == [
+        (False, 4, 3),
+        (False, 7, 0),
+        (True, 2, 5),
+    ]
+
+
+def test_a_view_gives_the_same_outcomes_and_examples_as_its_table(tmp_path):
+    make_ledger(tmp_path / "w.duckdb", [*BAD_ROWS, ledger_row(4)])
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create view raw.ledger_view as select * from raw.training_records")
+        suite = gx_runner.load_suite("training_records")
+        on_table = gx_runner.run_suite(con, suite)
+        on_view = gx_runner.run_suite(con, suite, relation="raw.ledger_view")
+    assert on_view.outcomes == on_table.outcomes
+    assert on_table.failed and all(o.examples for o in on_table.failed)
+    assert all({"source_file", "sheet", "row_number"} <= set(e) for o in on_table.failed for e in o.examples)
+
+
+def test_duckdb_memory_limit_is_lowered_for_the_run_and_given_back(tmp_path):
+    make_ledger(tmp_path / "w.duckdb", [ledger_row(4), ledger_row(4)])
+    shown = "select current_setting('memory_limit')"
+    with duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "3GB"}) as con:
+        before = con.execute(shown).fetchone()[0]
+        with gx_runner._memory_limit(con, gx_runner.DUCKDB_MEMORY_MIB):
+            assert con.execute(shown).fetchone()[0] == f"{gx_runner.DUCKDB_MEMORY_MIB:.1f} MiB"
+        for _ in range(3):  # no drift from run to run
+            assert gx_runner.run_suite(con, gx_runner.load_suite("training_records")).failed_critical
+            assert con.execute(shown).fetchone()[0] == before
+    with duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "100MB"}) as con:
+        before = con.execute(shown).fetchone()[0]
+        with gx_runner._memory_limit(con, gx_runner.DUCKDB_MEMORY_MIB):  # already lower: left alone
+            assert con.execute(shown).fetchone()[0] == before
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ HOUSEHOLD_ONLY_MODELS = {
     "staging/int_household_id_numbers_validated",
     "staging/int_household_members_resolved",
     "staging/int_training_needs_classified",
+    "staging/int_households_profiled",
 }
 
 

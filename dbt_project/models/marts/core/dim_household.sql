@@ -1,9 +1,8 @@
 -- Registered poor households (建档立卡贫困户) by pseudonymous key: where they live, how many
 -- members, who wants training and whether any member holds a vocational certificate
--- (职业资格证书) — from the household sheet or earned in a ledger course.
-with members as (
-    select * from {{ ref('int_household_members_resolved') }}
-    where household_key is not null
+-- (职业资格证书) — from the household sheet (int_households_profiled) or earned in a ledger course.
+with households as (
+    select * from {{ ref('int_households_profiled') }}
 ),
 
 certified_in_ledger as (
@@ -12,67 +11,36 @@ certified_in_ledger as (
     where certified and is_valid_id
 ),
 
-located as (
-    select
-        household_key,
-        region_key,
-        city_code,
-        county_code,
-        township_name,
-        village_name
-    from members
-    qualify row_number() over (
-        partition by household_key
-        order by collected_on desc nulls last, ingested_at desc, source_file asc, sheet asc, row_number asc
-    ) = 1
-),
-
--- One row per member first (a person on several sheet rows counts once), then plain counts:
--- the same numbers as count(distinct …) filter (…), without five distinct-aggregates over
--- the 4 million member rows.
-per_member as (
+-- the few certified people, joined to their households: a small build side over the members
+certified_members as (
     select
         members.household_key,
-        members.trainee_key,
-        -- the five labour categories of DOMAIN.md; 非劳动力 and unrecognised categories are not labour
-        bool_or(members.labour_category != '非劳动力') as is_labour_force,
-        bool_or(members.has_training_need) as has_training_need,
-        bool_or(members.has_certificate) as has_certificate
-    from members
-    group by members.household_key, members.trainee_key
-),
-
-counted as (
-    select
-        per_member.household_key,
-        count(*) as members,
-        count_if(per_member.is_labour_force) as labour_force_members,
-        count_if(per_member.has_training_need) as members_with_training_need,
-        count_if(per_member.has_certificate) as members_with_certificate,
-        count(certified_in_ledger.trainee_key) as members_certified_in_ledger
-    from per_member
-    left join certified_in_ledger on per_member.trainee_key = certified_in_ledger.trainee_key
-    group by per_member.household_key
+        count(distinct members.trainee_key) as members_certified_in_ledger
+    from {{ ref('int_household_members_resolved') }} as members
+    inner join certified_in_ledger on members.trainee_key = certified_in_ledger.trainee_key
+    where members.household_key is not null
+    group by members.household_key
 ),
 
 known as (
     select
-        located.household_key,
-        located.region_key,
-        located.city_code,
-        located.county_code,
-        located.township_name,
-        located.village_name,
-        counted.members,
-        counted.labour_force_members,
-        counted.members_with_training_need,
-        counted.members_with_certificate,
-        counted.members_certified_in_ledger,
-        counted.members_with_training_need > 0 as has_training_need,
-        counted.members_with_certificate > 0 or counted.members_certified_in_ledger > 0 as has_certificate_holder,
+        households.household_key,
+        households.region_key,
+        households.city_code,
+        households.county_code,
+        households.township_name,
+        households.village_name,
+        households.members,
+        households.labour_force_members,
+        households.members_with_training_need,
+        households.members_with_certificate,
+        coalesce(certified_members.members_certified_in_ledger, 0) as members_certified_in_ledger,
+        households.members_with_training_need > 0 as has_training_need,
+        households.members_with_certificate > 0
+        or coalesce(certified_members.members_certified_in_ledger, 0) > 0 as has_certificate_holder,
         false as is_unknown
-    from located
-    inner join counted on located.household_key = counted.household_key
+    from households
+    left join certified_members on households.household_key = certified_members.household_key
 ),
 
 unknown as (
