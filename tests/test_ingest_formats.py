@@ -221,6 +221,21 @@ def test_blank_total_and_numbering_rows_are_skipped_and_counted(wh):
     assert json.loads(skipped_by) == {"numbering": 1, "blank": 3, "total": 2}
 
 
+def test_repeated_header_rows_are_skipped_however_spaced(wh):
+    """A header repeated below (a page break printed into the sheet) is skipped, whether written
+    as is or with spaces between its characters."""
+    header, d1, d2, d3 = households(3)
+    spaced = [" ".join(str(h)) for h in header]  # no cell of the sheet is a header as written
+    write_xlsx(wh.file(FOLDER, "spaced.xlsx"), {"S": [header, d1, spaced, d2, d3]})
+    write_xlsx(wh.file(FOLDER, "plain.xlsx"), {"S": [header, d1, d2, list(header), d3]})
+    wh.ingest()
+    for name, loaded in (("spaced.xlsx", [2, 4, 5]), ("plain.xlsx", [2, 3, 5])):
+        source_file = f"{FOLDER}/{name}"
+        assert [r[0] for r in member_names(wh, source_file)] == loaded
+        skipped_by = wh.one("select skipped_by from audit.ingest_files where source_file = ?", [source_file])
+        assert json.loads(skipped_by) == {"header": 1}
+
+
 def test_full_width_digits_spaces_and_counts_are_normalised(wh):
     headers = [
         "县区",

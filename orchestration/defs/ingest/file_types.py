@@ -48,15 +48,19 @@ def is_candidate(path: Path) -> bool:
     return not (name.startswith(("~$", "._")) or name.lower() in JUNK_NAMES)
 
 
-def detect_file_kind(path: Path) -> FileKind:
-    """The real format of a data file, or UnreadableFile with the reason."""
+def detect_file_kind(path: Path, *, check_encryption: bool = True) -> FileKind:
+    """The real format of a data file, or UnreadableFile with the reason.
+
+    ``check_encryption=False`` leaves the (costly: it reads the whole OLE file) password check
+    of an OLE file to the caller, who makes it only when the file could not be read
+    (``is_encrypted``)."""
     ext = path.suffix.lower()
     if ext not in DATA_EXTENSIONS:
         raise UnreadableFile("unsupported_extension", ext=path.suffix or "(无扩展名)")
     with path.open("rb") as f:
         head = f.read(8192)
     if head.startswith(OLE_MAGIC):
-        if _is_encrypted(path):
+        if check_encryption and is_encrypted(path):
             raise UnreadableFile("encrypted")
         return FileKind("ole", extension_matches=ext in {".xls", ".et"})
     if head.startswith(ZIP_MAGICS):
@@ -99,7 +103,7 @@ def _zip_kind(path: Path, ext: str) -> FileKind:
         raise UnreadableFile("corrupt_zip") from error
 
 
-def _is_encrypted(path: Path) -> bool:
+def is_encrypted(path: Path) -> bool:
     """An OLE file with an opening password: encrypted OOXML or an xls with FILEPASS."""
     import msoffcrypto  # imported here: only OLE files need it
 

@@ -26,6 +26,8 @@ HEADER_SCAN_ROWS = 15
 MIN_HEADER_MATCHES = 2
 # Longer cell text is data or a title, never a header.
 MAX_HEADER_LENGTH = 40
+# Memos of cell text → column name hold data cells too: emptied when this big.
+MEMO_SIZE = 100_000
 
 PROGRAMME_VARIANTS_SEED = DBT_PROJECT_DIR / "seeds" / "programme_name_variants.csv"
 
@@ -79,6 +81,7 @@ class HeaderIndex:
     by_header: dict[str, str]
     suffixes: tuple[str, ...]  # normalised programme-group suffix variants (empty if none)
     memo: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False, repr=False)
+    singles: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     @cache
@@ -119,9 +122,27 @@ class HeaderIndex:
         """Column name for a two-row header: group cell over sub cell (memoised: sheets repeat)."""
         key = (group, sub)
         if key not in self.memo:
+            if len(self.memo) >= MEMO_SIZE:  # data cells are looked up too: keep the memo bounded
+                self.memo.clear()
             too_long = len(group) + len(sub) > MAX_HEADER_LENGTH  # a data or title cell
             self.memo[key] = None if too_long else self._match_pair(group, sub)
         return self.memo[key]
+
+    def matched_single(self, texts: Sequence[str]) -> int:
+        """How many columns a row of cell texts matches as a one-row header (as
+        ``_layout_from_labels`` counts them), from a memo of cell text → column name."""
+        names = set()
+        memo = self.singles
+        for text in texts:
+            if text:
+                name = memo.get(text, "")
+                if name == "":
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    name = memo[text] = self.match_pair(normalise_header(text), "")
+                if name:
+                    names.add(name)
+        return len(names)
 
     def _match_pair(self, group: str, sub: str) -> str | None:
         if not group:
@@ -222,6 +243,19 @@ def _labels_pair(
     return list(zip(group, bottom_text, strict=True))
 
 
+def _labelled(top: list[str], bottom: list[str], spans: dict[int, int] | None) -> int:
+    """How many columns of a two-row header get a label (see ``_labels_pair``): those with text
+    in either row, and with merge ranges those a group cell spreads over."""
+    width = max(len(top), len(bottom))
+    top = top + [""] * (width - len(top))
+    bottom = bottom + [""] * (width - len(bottom))
+    labelled = {j for j in range(width) if top[j] or bottom[j]}
+    for j, last in (spans or {}).items():
+        if j < width and top[j]:
+            labelled.update(range(j, min(width, last + 1)))
+    return len(labelled)
+
+
 def _layout_from_labels(
     index: HeaderIndex, labels: list[tuple[str, str]], header_rows: tuple[int, ...]
 ) -> SheetLayout:
@@ -260,20 +294,30 @@ def find_header(
     """
     if not rows:
         return None
-    singles = [_layout_from_labels(index, _labels_single(cells), (row_index,)) for row_index, cells in rows]
-    best = max(singles, key=lambda layout: layout.matched)  # the first of the best
+    texts = [[v.strip() if type(v) is str else cell_text(v) for v in cells] for _, cells in rows]
+    singles = [index.matched_single(row) for row in texts]
+    first_best = max(range(len(rows)), key=singles.__getitem__)  # the first of the best
+    best: SheetLayout | None = None  # a pair better than every single row
+    best_matched = singles[first_best]
     for i, (row_index, cells) in enumerate(rows[:-1]):
         if rows[i + 1][0] != row_index + 1:
             continue
         spans = None
         if merges is not None:
             spans = {c0: c1 for (r0, c0), (_, c1) in merges if r0 == row_index and c1 > c0}
+        # a pair must add columns that neither row has alone (a title over a header adds none);
+        # it matches at most one column per labelled cell: most pairs need no matching at all
+        needed = max(singles[i], singles[i + 1], best_matched)
+        if _labelled(texts[i], texts[i + 1], spans) <= needed:
+            continue
         pair = _layout_from_labels(
             index, _labels_pair(cells, rows[i + 1][1], spans), (row_index, row_index + 1)
         )
-        # a pair must add columns that neither row has alone (a title over a header adds none)
-        if pair.matched > max(singles[i].matched, singles[i + 1].matched, best.matched):
-            best = pair
+        if pair.matched > needed:
+            best, best_matched = pair, pair.matched
+    if best is None:
+        row_index, cells = rows[first_best]
+        best = _layout_from_labels(index, _labels_single(cells), (row_index,))
     if best.matched < MIN_HEADER_MATCHES:
         return None
     header_start = best.header_rows[0]
@@ -295,8 +339,12 @@ def best_other_source(
     folder's source: a household sheet dropped into village_sheets/ shares only the location
     columns with the village sheet and must not load there."""
     best, best_score = None, max(2 * matched, matched + 3, MIN_HEADER_MATCHES + 1)
+    # A layout matches at most one column per labelled cell (without merges a label needs a
+    # non-empty cell) and at most its source's columns: most sheets match their own source far
+    # too well for another to win, and need not be matched against the other six at all.
+    labelled = len({j for _, cells in rows for j, v in enumerate(cells) if cell_text(v)})
     for name, source in SOURCES.items():
-        if name == exclude:
+        if name == exclude or min(labelled, len(source.all_columns)) < best_score:
             continue
         layout = find_header(HeaderIndex.of(name), rows)
         if layout is not None and layout.matched >= best_score:

@@ -149,14 +149,16 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 def _scan_part(zf: zipfile.ZipFile, part: str, block: int = 1 << 20) -> dict[int, dict[int, str]]:
     cells: dict[int, dict[int, str]] = {}
     carry = b""
+    marker = b't="e"'
     with zf.open(part) as f:
         while data := f.read(block):
-            window = carry + data
-            if b't="e"' in window:
+            # a cell may straddle two blocks: the end of the last one is looked at again
+            if marker in data or marker in carry or marker in carry[-8:] + data[:8]:
+                window = carry + data
                 for pattern in (_ERROR_CELL, _ERROR_CELL_REV):
                     for m in pattern.finditer(window):
                         value = _VALUE.search(m.group(3))
                         text = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
                         cells.setdefault(int(m.group(2)) - 1, {})[column_index(m.group(1).decode())] = text
-            carry = window[-8192:]
+            carry = data[-8192:] if len(data) >= 8192 else (carry + data)[-8192:]
     return cells
