@@ -73,12 +73,13 @@ class Source:
 
     @property
     def all_columns(self) -> tuple[Column, ...]:
-        """Own columns plus the per-programme columns, in raw-table order."""
+        """Own columns, the per-programme columns, then ``notes`` (备注), in raw-table order."""
         cols = list(self.columns)
         for prefix, suffix in self.programme_groups:
             for code in PROGRAMME_CODES:
                 header = PROGRAMME_NAMES[code] + (f"/{suffix}" if suffix else "")
                 cols.append(Column(f"{prefix}_{code.lower()}", header, kind="count"))
+        cols.append(NOTES)
         return tuple(cols)
 
     @property
@@ -88,6 +89,11 @@ class Source:
 
 def _c(name, header, *variants, kind="text", required=False):
     return Column(name, header, tuple(variants), kind, required)
+
+
+# The 备注 (remarks) column offices put last in any sheet: loaded as free text into ``notes``,
+# the last column of every raw table (added after the others, so old warehouses gain it by ALTER).
+NOTES = _c("notes", "备注", "备 注", "说明")
 
 
 CITY = _c("city", "市州", "市/州", "市（州）", "市(州)")

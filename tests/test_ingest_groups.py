@@ -169,3 +169,30 @@ def test_files_sharing_parts_load_once_across_transactions(tmp_path, monkeypatch
     ) == [(f"{FOLDER}/f{i}.xlsx", i + 1, i + 1, True) for i in range(5)] + [(f"{FOLDER}/v.csv", 2, 2, True)]
     assert wh.one("select count(*) from audit.ingest_files") == 6
     assert wh.one("select count(distinct township) from raw.household_members") == 6
+
+
+def test_a_file_whose_finishing_raises_fails_alone_and_its_group_loads(tmp_path, monkeypatch):
+    """An exception that escapes the grouped parse (here: adding up one file's sheets, after the
+    group's shared DuckDB pass) must not fail the other files of its group nor stop the run:
+    the group is parsed again file by file, and only the file that raises is ``failed``, with a
+    message naming it."""
+    wh = Warehouse(tmp_path)
+    write_xlsx(wh.file(FOLDER, "a.xlsx"), {"S": households(2)})
+    write_xlsx(wh.file(FOLDER, "bad.xlsx"), {"S": households(3)})
+    write_csv(wh.file(FOLDER, "c.csv"), variant_rows(2))
+    finish = reader._FileParser.finish
+
+    def raising_finish(self):
+        if self.result.source_file.endswith("bad.xlsx"):
+            raise ValueError("boom in the sums")
+        finish(self)
+
+    monkeypatch.setattr(reader._FileParser, "finish", raising_finish)
+    report = wh.ingest(workers=1)  # in this process: the patch holds; the three files are one group
+    by_file = {o.source_file: o for o in report.outcomes}
+    assert by_file[f"{FOLDER}/a.xlsx"].status == by_file[f"{FOLDER}/c.csv"].status == "loaded"
+    bad = wh.state(f"{FOLDER}/bad.xlsx")
+    assert bad["status"] == "failed"
+    assert f"{FOLDER}/bad.xlsx" in bad["error"] and "ValueError: boom in the sums" in bad["error"]
+    assert wh.one("select count(*) from raw.household_members") == 4
+    assert wh.one("select count(*) from raw.household_members where source_file like '%bad%'") == 0

@@ -172,6 +172,92 @@ def linked_folder(path: Path) -> None:
     os.symlink(outside, path, target_is_directory=True)
 
 
+def linked_folder_inside(path: Path) -> None:
+    """A folder inside raw/ that links to another folder inside raw/ holding one good file."""
+    target = path.parent.parent / "link-target"
+    write_xlsx(target / "linked.xlsx", {"村表": table(VILLAGE, [village(30)])})
+    os.symlink(target, path.parent, target_is_directory=True)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "libreoffice"
+
+
+def fixture(name: str) -> Callable[[Path], None]:
+    """Copy a workbook LibreOffice wrote (tests/fixtures/libreoffice/README.md)."""
+
+    def build(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FIXTURES / name, path)
+
+    return build
+
+
+def openpyxl_book(
+    path: Path,
+    sheets: dict[str, list[list]],
+    states: dict[str, str] | None = None,
+    hidden_rows: dict[str, list[int]] | None = None,
+) -> None:
+    """An .xlsx by openpyxl: sheet states (hidden / veryHidden), hidden rows under an autofilter."""
+    import openpyxl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = (states or {}).get(name, "visible")
+        for number in (hidden_rows or {}).get(name, []):
+            sheet.row_dimensions[number].hidden = True
+        if name in (hidden_rows or {}):
+            sheet.auto_filter.ref = sheet.dimensions
+    book.save(path)
+
+
+def hide_ods_sheets(path: Path, sheets: dict[str, list[list]], hidden: list[str]) -> None:
+    """An .ods whose sheets ``hidden`` have display="false" in their table style, as LibreOffice
+    writes a hidden sheet."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.style import Style, TableProperties
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = OpenDocumentSpreadsheet()
+    style = Style(name="hiddentable", family="table")
+    style.addElement(TableProperties(display="false"))
+    document.automaticstyles.addElement(style)
+    for name, rows in sheets.items():
+        sheet = Table(name=name, stylename=style if name in hidden else None)
+        for row in rows:
+            table_row = TableRow()
+            for value in row:
+                cell = TableCell(valuetype="string")
+                cell.addElement(P(text="" if value is None else str(value)))
+                table_row.addElement(cell)
+            sheet.addElement(table_row)
+        document.spreadsheet.addElement(sheet)
+    document.save(str(path))
+
+
+def hidden_sheet_entry(sheet: str, rows: int) -> Callable[[Warehouse, str], None]:
+    """The file's one hidden_sheet entry for ``sheet``: its non-blank row count and the sentence."""
+
+    def check(wh: Warehouse, source_file: str) -> None:
+        entries = wh.query(
+            "select row_number, column_name, raw_value, reason from audit.quarantine "
+            "where source_file = ? and sheet = ? and reason_code = 'hidden_sheet'",
+            [source_file, sheet],
+        )
+        assert len(entries) == 1, entries
+        assert entries[0][:3] == (None, None, str(rows)), entries
+        assert f"工作表“{sheet}”是隐藏的工作表（{rows} 行），未导入" in entries[0][3], entries
+
+    return check
+
+
 TOTAL_PROGRESS = ["合计", "2015-09", "150", "47", "30", "12"]
 
 CASES = [
@@ -388,8 +474,14 @@ CASES = [
         rows_read=2,
         rows_loaded=2,
         codes={"formula_error"},
-        known_gap="python-calamine 0.9.1 reads an .xls error cell as an empty string "
-        "(dimastbk/python-calamine#105): the #REF!/#DIV/0! become NULL with no quarantine entry",
+        # python-calamine 0.9.1 reads an .xls error cell as "" (dimastbk/python-calamine#105):
+        # sheets.xls_error_cells finds the BOOLERR / FORMULA records holding the error
+        check=cells_quarantined(
+            [
+                (2, "total_households", "#REF!", "formula_error"),
+                (3, "total_population", "#DIV/0!", "formula_error"),
+            ]
+        ),
     ),
     Case(
         "formula error in an ods",
@@ -400,8 +492,107 @@ CASES = [
         rows_read=1,
         rows_loaded=1,
         codes={"formula_error"},
-        known_gap='calamine reads an .ods error cell (office:string-value="" with '
-        'calcext:value-type="error") as an empty string (tafia/calamine#720): NULL, no quarantine entry',
+        # calamine reads an .ods error cell as "" (tafia/calamine#720): sheets.ods_error_cells
+        check=cells_quarantined([(2, "poor_households", "#DIV/0!", "formula_error")]),
+    ),
+    Case(
+        "formula errors in an xls saved by LibreOffice",
+        VIL,
+        "lo/formula-error.xls",
+        fixture("formula-error.xls"),
+        "loaded",
+        rows_read=2,
+        rows_loaded=2,
+        codes={"formula_error"},
+        check=cells_quarantined(
+            [
+                (2, "total_households", "#DIV/0!", "formula_error"),
+                (3, "total_population", "#N/A", "formula_error"),
+            ]
+        ),
+    ),
+    Case(
+        "formula errors in an ods saved by LibreOffice",
+        VIL,
+        "lo/formula-error.ods",
+        fixture("formula-error.ods"),
+        "loaded",
+        rows_read=2,
+        rows_loaded=2,
+        codes={"formula_error"},
+        check=cells_quarantined(
+            [
+                (2, "total_households", "#DIV/0!", "formula_error"),
+                (3, "total_population", "#N/A", "formula_error"),
+            ]
+        ),
+    ),
+    Case(
+        "hidden sheet in an xls saved by LibreOffice",
+        VIL,
+        "lo/hidden-sheet.xls",
+        fixture("hidden-sheet.xls"),
+        "loaded",
+        rows_read=2,
+        rows_loaded=2,
+        codes={"hidden_sheet"},
+        check=hidden_sheet_entry("旧版(勿用)", 4),
+    ),
+    Case(
+        "hidden sheet in an ods saved by LibreOffice",
+        VIL,
+        "lo/hidden-sheet.ods",
+        fixture("hidden-sheet.ods"),
+        "loaded",
+        rows_read=2,
+        rows_loaded=2,
+        codes={"hidden_sheet"},
+        check=hidden_sheet_entry("旧版(勿用)", 4),
+    ),
+    Case(
+        "hidden and very hidden sheets with headers (xlsx)",
+        VIL,
+        "hidden-sheets.xlsx",
+        lambda p: openpyxl_book(
+            p,
+            {
+                "村表": table(VILLAGE, [village(0), village(1)]),
+                "旧版(勿用)": table(VILLAGE, [village(i) for i in range(10, 13)]),
+                "底稿": table(VILLAGE, [village(20)]),
+            },
+            states={"旧版(勿用)": "hidden", "底稿": "veryHidden"},
+        ),
+        "loaded",
+        rows_read=2,
+        rows_loaded=2,
+        codes={"hidden_sheet"},
+        check=lambda wh, f: (
+            hidden_sheet_entry("旧版(勿用)", 4)(wh, f),
+            hidden_sheet_entry("底稿", 2)(wh, f),
+            rows_equal(
+                "select distinct sheet from raw.village_statistics where source_file = ?", [("村表",)]
+            )(wh, f),
+        ),
+    ),
+    Case(
+        "only a hidden sheet (ods)",
+        VIL,
+        "only-hidden.ods",
+        lambda p: hide_ods_sheets(p, {"旧版(勿用)": table(VILLAGE, [village(0)])}, ["旧版(勿用)"]),
+        "failed",
+        error_code="no_loadable_sheet",
+        names=("旧版(勿用)", "hidden_sheet"),
+    ),
+    Case(
+        "hidden rows and an autofilter inside a visible sheet are data (xlsx)",
+        VIL,
+        "hidden-rows.xlsx",
+        lambda p: openpyxl_book(
+            p, {"村表": table(VILLAGE, [village(i) for i in range(4)])}, hidden_rows={"村表": [3, 4]}
+        ),
+        "loaded",
+        rows_read=4,
+        rows_loaded=4,
     ),
     Case(
         "text in count columns (ods)",
@@ -464,8 +655,15 @@ CASES = [
         lambda p: linked_folder(p.parent),
         "failed",
         error_code="outside_raw_dir",
-        known_gap="a linked folder is not walked (os.walk followlinks=False) and its files get no "
-        "audit row at all: they are dropped without a record",
+    ),
+    Case(
+        "link to a folder inside raw (its files load, a copy is a duplicate)",
+        VIL,
+        "inside-link/linked.xlsx",
+        linked_folder_inside,
+        "loaded",
+        rows_read=1,
+        rows_loaded=1,
     ),
     # --- institution rosters -------------------------------------------------------------------
     Case(
@@ -638,13 +836,46 @@ CASES = [
         PRG,
         "unknown.csv",
         lambda p: write_csv(
-            p, [[*PROGRESS_HEADER, "备注"], [*PROGRESS_SUB, None], ["康乐县", "2015-09", 1, 2, 3, 4, "已核"]]
+            p,
+            [[*PROGRESS_HEADER, "审核人"], [*PROGRESS_SUB, None], ["康乐县", "2015-09", 1, 2, 3, 4, "马明"]],
         ),
         "loaded",
         rows_read=1,
         rows_loaded=1,
         codes={"unknown_column"},
-        names=("备注",),
+        names=("审核人",),
+    ),
+    Case(
+        "备注 beside a two-row header is loaded as notes",
+        PRG,
+        "remarks.csv",
+        lambda p: write_csv(
+            p, [[*PROGRESS_HEADER, "备注"], [*PROGRESS_SUB, None], ["康乐县", "2015-09", 1, 2, 3, 4, "已核"]]
+        ),
+        "loaded",
+        rows_read=1,
+        rows_loaded=1,
+        check=rows_equal("select notes from raw.progress_reports where source_file = ?", [("已核",)]),
+    ),
+    Case(
+        "备 注 (spaced) in a ledger is loaded as notes",
+        TRN,
+        "remarks.xlsx",
+        lambda p: write_xlsx(p, {"台账": table([*TRAINING, "备 注"], [training(0, **{"备 注": "补录"})])}),
+        "loaded",
+        rows_read=1,
+        rows_loaded=1,
+        check=rows_equal("select notes from raw.training_records where source_file = ?", [("补录",)]),
+    ),
+    Case(
+        "说明 column in a roster",
+        INS,
+        "remarks.ods",
+        lambda p: write_ods(p, {"名册": table([*INSTITUTION, "说明"], [institution(0, 说明="新增机构")])}),
+        "loaded",
+        rows_read=1,
+        rows_loaded=1,
+        check=rows_equal("select notes from raw.institutions where source_file = ?", [("新增机构",)]),
     ),
     Case(
         "missing required column 统计月份",

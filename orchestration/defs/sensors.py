@@ -61,7 +61,8 @@ def rebuild_request(graph, sources: list[str], tags: dict[str, str]) -> dg.RunRe
 
 def listing_digest(listing: list[tuple[str, int, int]]) -> str:
     lines = "".join(f"{path}\0{size}\0{mtime}\n" for path, size, mtime in listing)
-    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+    # surrogateescape: a file name that is not UTF-8 (GBK) hashes by its exact bytes, not crash
+    return hashlib.sha256(lines.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dg.sensor(

@@ -32,6 +32,7 @@ AUDIT_DDL = [
     create table if not exists audit.ingest_files (
       run_id varchar not null,
       source_file varchar not null,
+      source_file_bytes varchar, -- a name that is not UTF-8: its exact bytes, escaped (\xbf\xb5…)
       source varchar not null,
       file_sha256 varchar,
       size_bytes bigint,
@@ -53,6 +54,7 @@ AUDIT_DDL = [
     """
     create table if not exists audit.file_state (
       source_file varchar not null,
+      source_file_bytes varchar,
       source varchar not null,
       file_sha256 varchar,
       status varchar not null,
@@ -87,6 +89,9 @@ AUDIT_DDL = [
     """,
 ]
 
+# Columns the audit tables gained after warehouses existed: added (NULL for old rows) on open.
+AUDIT_ADDED_COLUMNS = (("ingest_files", "source_file_bytes"), ("file_state", "source_file_bytes"))
+
 STATUSES = ("loaded", "unchanged", "duplicate", "failed", "deleted")
 
 
@@ -98,17 +103,22 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(source))
     existing = set(
         con.execute(
-            "select table_name, column_name from duckdb_columns() where schema_name = 'raw'"
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where schema_name in ('raw', 'audit')"
         ).fetchall()
     )
     for source in SOURCES.values():
         for name in source.column_names:
-            if (source.table, name) not in existing:  # additive contract change: NULL for old rows
+            if ("raw", source.table, name) not in existing:  # additive contract change: NULL for old rows
                 con.execute(f'alter table raw."{source.table}" add column "{name}" varchar')
+    for table, name in AUDIT_ADDED_COLUMNS:
+        if ("audit", table, name) not in existing:
+            con.execute(f'alter table audit."{table}" add column "{name}" varchar')
 
 
 STATE_COLUMNS = (
     "source_file",
+    "source_file_bytes",
     "source",
     "file_sha256",
     "status",

@@ -19,7 +19,7 @@ from functools import cache, lru_cache
 
 from orchestration.defs.ingest.normalise import half_width
 from orchestration.resources import DBT_PROJECT_DIR
-from orchestration.sources import PROGRAMME_CODES, PROGRAMME_NAMES, SOURCES, Column, Source
+from orchestration.sources import NOTES, PROGRAMME_CODES, PROGRAMME_NAMES, SOURCES, Column, Source
 
 HEADER_SCAN_ROWS = 15
 # A header must match at least this many distinct columns of the source.
@@ -88,7 +88,7 @@ class HeaderIndex:
     def of(cls, source_name: str) -> HeaderIndex:
         source = SOURCES[source_name]
         by_header: dict[str, str] = {}
-        for column in source.columns:
+        for column in (*source.columns, NOTES):
             for text in (column.header, *column.variants):
                 by_header.setdefault(normalise_header(text), column.name)
         suffixes: list[str] = []

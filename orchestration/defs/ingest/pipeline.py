@@ -44,8 +44,9 @@ from orchestration.sources import LINEAGE_COLUMNS, SOURCES, Source
 # Bump when the reader's output for the same file changes: every file is parsed again.
 # 2: 合计 recognised in numeric columns too; 3: a repeated header row is recognised however its
 # cells are spaced or cased (it was missed when the header text never occurred unspaced in its
-# column; the check was a substring test, now it is the SQL's own comparison)
-READER_VERSION = "3"
+# column; the check was a substring test, now it is the SQL's own comparison); 4: hidden sheets
+# with a header are no longer loaded (hidden_sheet), formula errors in .xls and .ods are recorded
+READER_VERSION = "4"
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class FileOutcome:
     error: str | None = None
     duplicate_of: str | None = None
     seconds: float | None = None
+    source_file_bytes: str | None = None  # escaped exact bytes of a name that is not UTF-8
 
 
 @dataclass
@@ -103,10 +105,11 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class FoundFile:
-    source_file: str  # relative to the raw folder, forward slashes
+    source_file: str  # relative to the raw folder, forward slashes (display name, valid UTF-8)
     path: Path
     sha256: str | None  # None: not read (a link out of the raw folder)
     size: int
+    source_file_bytes: str | None = None  # the exact name bytes, escaped, when not UTF-8
 
 
 @dataclass
@@ -182,7 +185,7 @@ def ingest_raw(
                         parsed.rows_quarantined,
                         parsed.rows_skipped,
                         parsed.seconds,
-                        f" — {parsed.error}" if parsed.error else "",
+                        f" — {safe_text(parsed.error)}" if parsed.error else "",
                     )
                 writer.release(folder)
         report.seconds = perf_counter() - started
@@ -216,8 +219,18 @@ def ingest_raw(
 
 def candidate_paths(raw_dir: Path, source: Source) -> Iterator[Path]:
     """Every file ingest considers for a source, sorted: the source folder and its sub-folders,
-    without hidden folders, Office lock files and OS junk (``file_types.is_candidate``)."""
-    for dirpath, dirnames, filenames in os.walk(raw_dir / source.folder, followlinks=False):
+    without hidden folders, Office lock files and OS junk (``file_types.is_candidate``).
+
+    Linked folders are walked too (a user sees their files in the folder, so each must get an
+    audit row); ``discover`` refuses the files that resolve outside the raw folder. A linked
+    folder whose target was already walked (a link loop) is not walked again."""
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(raw_dir / source.folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen and os.path.islink(dirpath):
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in sorted(filenames):
             path = Path(dirpath) / filename
@@ -225,17 +238,36 @@ def candidate_paths(raw_dir: Path, source: Source) -> Iterator[Path]:
                 yield path
 
 
+def display_name(relative: str) -> tuple[str, str | None]:
+    """(name to store, escaped exact bytes or None). A name that is not UTF-8 arrives from the
+    OS as a str with surrogate escapes, which DuckDB, JSON and logs cannot take: offices on
+    Chinese Windows write GBK names, so it is shown decoded as GB18030 (errors replaced) and its
+    exact bytes are kept escaped (``\\xbf\\xb5…``) beside it."""
+    raw = os.fsencode(relative)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", "replace"), raw.decode("ascii", "backslashreplace")
+
+
 def discover(raw_dir: Path, source: Source) -> list[FoundFile]:
     """Every candidate file of a source with its SHA-256 (None for a link out of the raw folder)."""
     root = raw_dir.resolve()
+    paths = list(candidate_paths(raw_dir, source))
+    names = [display_name(path.relative_to(raw_dir).as_posix()) for path in paths]
+    taken = {name for name, escaped in names if escaped is None}
     found = []
-    for path in candidate_paths(raw_dir, source):
-        relative = path.relative_to(raw_dir).as_posix()
+    for path, (name, escaped) in zip(paths, names, strict=True):
+        if escaped is not None:
+            # the same name saved in two encodings, or two names decoding alike: keep keys apart
+            if name in taken:
+                name = f"{name} [{escaped}]"
+            taken.add(name)
         resolved = path.resolve()
         if not resolved.is_relative_to(root) or not resolved.is_file():
-            found.append(FoundFile(relative, path, None, 0))
+            found.append(FoundFile(name, path, None, 0, escaped))
         else:
-            found.append(FoundFile(relative, path, _sha256(path), path.stat().st_size))
+            found.append(FoundFile(name, path, _sha256(path), path.stat().st_size, escaped))
     return found
 
 
@@ -348,7 +380,14 @@ def _parse_all(
     folders = [scratch / f"group-{i:05d}" for i in range(len(groups))]
     if workers <= 1 or len(groups) <= 1:
         for group, folder in zip(groups, folders, strict=True):
-            parsed = parse_files(_file_tasks(group), folder, threads=max(1, workers))
+            try:
+                parsed = parse_files(_file_tasks(group), folder, threads=max(1, workers))
+            except Exception as error:  # a bug one file triggers must not fail its group or the run
+                logger.warning(
+                    "ingest: a group of %d files failed (%r); parsing them one by one", len(group), error
+                )
+                yield from _one_by_one(group, scratch, folder.name, max(1, workers))
+                continue
             yield folder, list(zip(group, parsed, strict=True))
         return
     crashed: list[Task] = []
@@ -365,6 +404,12 @@ def _parse_all(
             except BrokenProcessPool:
                 crashed += group
                 continue
+            except Exception as error:  # raised by parse_files: find the file, fail it alone
+                logger.warning(
+                    "ingest: a group of %d files failed (%r); parsing them one by one", len(group), error
+                )
+                yield from _one_by_one(group, scratch, folder.name, 1)
+                continue
             yield folder, list(zip(group, parsed, strict=True))
     for i, task in enumerate(crashed):
         folder = scratch / f"alone-{i:05d}"
@@ -376,12 +421,41 @@ def _parse_all(
         yield folder, [(task, parsed)]
 
 
+def _one_by_one(
+    group: list[Task], scratch: Path, prefix: str, threads: int
+) -> Iterator[tuple[Path, list[tuple[Task, ParsedFile]]]]:
+    """Parse a group's files one at a time (in this process): only a file that still raises fails."""
+    for i, task in enumerate(group):
+        folder = scratch / f"{prefix}-alone-{i:05d}"
+        try:
+            parsed = parse_files(_file_tasks([task]), folder, threads=threads)[0]
+        except Exception as error:
+            detail = f"读取“{task[1].source_file}”时程序出错：{type(error).__name__}: {error}"
+            parsed = _refused(
+                task[0].source.name, task[1], reason("unreadable", detail=safe_text(detail)[:300])
+            )
+        yield folder, [(task, parsed)]
+
+
+def safe_text(text: str | None) -> str | None:
+    """Text DuckDB, JSON and logs accept: lone surrogates (from a non-UTF-8 file name quoted in
+    an error message) are decoded as GB18030 like the name itself."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("gb18030", "replace")
+
+
 # --- writing, one transaction per group of files ---------------------------------------------
 
 # Column types of the audit tables the writer fills in bulk (rows arrive as Python values).
 LOG_COLUMNS = {
     "run_id": "varchar",
     "source_file": "varchar",
+    "source_file_bytes": "varchar",
     "source": "varchar",
     "file_sha256": "varchar",
     "size_bytes": "bigint",
@@ -402,6 +476,7 @@ LOG_COLUMNS = {
 }
 STATE_COLUMNS = {
     "source_file": "varchar",
+    "source_file_bytes": "varchar",
     "source": "varchar",
     "file_sha256": "varchar",
     "status": "varchar",
@@ -583,6 +658,7 @@ class _Writer:
             (
                 self.report.run_id,
                 outcome.source_file,
+                outcome.source_file_bytes,
                 outcome.source,
                 outcome.file_sha256,
                 outcome.size_bytes,
@@ -596,7 +672,7 @@ class _Writer:
                 outcome.sheets_loaded,
                 outcome.sheets_rejected,
                 outcome.cells_quarantined,
-                outcome.error,
+                safe_text(outcome.error),
                 outcome.seconds,
                 plan.version,
                 self.at,
@@ -607,6 +683,7 @@ class _Writer:
         self.pending.states.append(
             (
                 outcome.source_file,
+                outcome.source_file_bytes,
                 outcome.source,
                 outcome.file_sha256,
                 outcome.status,
@@ -616,7 +693,7 @@ class _Writer:
                 outcome.rows_quarantined,
                 outcome.rows_skipped,
                 outcome.sheets_rejected,
-                outcome.error,
+                safe_text(outcome.error),
                 plan.version,
                 self.report.run_id,
                 self.at,
@@ -635,7 +712,13 @@ class _Writer:
         self.con.execute("delete from audit.quarantine where source_file = ?", [source_file])
 
     def deleted(self, plan: Plan, state: dict) -> None:
-        outcome = FileOutcome(plan.source.name, state["source_file"], "deleted", state["file_sha256"])
+        outcome = FileOutcome(
+            plan.source.name,
+            state["source_file"],
+            "deleted",
+            state["file_sha256"],
+            source_file_bytes=state["source_file_bytes"],
+        )
         self._begin()
         self._retire(plan, state["source_file"])
         self._set_state(plan, outcome)
@@ -651,6 +734,7 @@ class _Writer:
             found.size,
             duplicate_of=original,
             error=reason("duplicate", original=original),
+            source_file_bytes=found.source_file_bytes,
         )
         self._begin()
         self._retire(plan, found.source_file)
@@ -676,6 +760,7 @@ class _Writer:
                     sheets_rejected=state["sheets_rejected"],
                     error=state["error"],
                     duplicate_of=state["duplicate_of"],
+                    source_file_bytes=found.source_file_bytes,
                 ),
             )
             self._done()
@@ -698,6 +783,7 @@ class _Writer:
             seconds=parsed.seconds,
             cells_quarantined=parsed.cells_quarantined,
             skipped_by={k: v for k, v in parsed.skipped.items() if v} or None,
+            source_file_bytes=found.source_file_bytes,
         )
         name = plan.source.name
         self._begin()

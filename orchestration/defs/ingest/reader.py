@@ -166,12 +166,17 @@ def parse_files(
     return [parser.result for parser in parsers]
 
 
-def _failure_message(error: BaseException) -> str:
+def _failure_message(error: BaseException, source_file: str = "", sheet: str | None = None) -> str:
+    """The failed file's error: what an official can act on, and for an unexpected error (a bug
+    a file's content triggers) the file, the sheet being read and the exception."""
     if isinstance(error, UnreadableFile):
         return error.message
     if isinstance(error, CalamineError):
         return _calamine_message(error)
-    return reason("unreadable", detail=f"{type(error).__name__}: {error}"[:300])
+    where = f"“{source_file}”" if source_file else ""
+    where += f"工作表“{sheet}”" if sheet else ""
+    prefix = f"处理{where}时出错：" if where else ""
+    return reason("unreadable", detail=f"{prefix}{type(error).__name__}: {error}"[:300])
 
 
 def _calamine_message(error: Exception) -> str:
@@ -220,13 +225,15 @@ class _Group:
             kind = detect_file_kind(task.path, check_encryption=False)
             parser.ole = kind.kind == "ole"
             for sheet in open_sheets(task.path, kind):
+                parser.current_sheet = sheet.name
                 parser.parse_sheet(sheet)
+            parser.current_sheet = None
         except BaseException as error:  # a bad file must never stop the others: report it instead
             if isinstance(error, KeyboardInterrupt | SystemExit):  # pyo3 panics are BaseException
                 raise
             for key, batch in self.batches.items():
                 batch.drop_since(marks.get(key))
-            parser.result.fail(_failure_message(error))
+            parser.result.fail(_failure_message(error, task.source_file, parser.current_sheet))
             parser.explain_failure()
         parser.result.seconds += perf_counter() - started
         return parser
@@ -280,13 +287,15 @@ class _Group:
         except Exception as error:
             files = {segment[0] for segment in pending.segments}
             if len(files) == 1:
-                self.parsers[files.pop()].result.fail(_failure_message(error))
+                source_file = files.pop()
+                self.parsers[source_file].result.fail(_failure_message(error, source_file))
             else:
                 for alone in pending.by_file():
                     try:
                         self._pass(batch, alone)
                     except Exception as error_alone:
-                        self.parsers[alone.segments[0][0]].result.fail(_failure_message(error_alone))
+                        source_file = alone.segments[0][0]
+                        self.parsers[source_file].result.fail(_failure_message(error_alone, source_file))
         # the pass's time goes to the files of the chunk, by their rows
         seconds = perf_counter() - started
         for source_file, rows in pending.rows_by_file().items():
@@ -404,6 +413,7 @@ class _FileParser:
         self.where: dict[str, tuple[int, int, list[int]]] = {}  # sheet → header row, first, unnamed
         self.ole = False  # an OLE file (xls, WPS et, or an encrypted xlsx)
         self.unnamed_counts: dict[str, list[int]] = {}  # sheet → cells per unnamed column
+        self.current_sheet: str | None = None  # the sheet being read, for an error message
 
     def finish(self) -> None:
         """Notes on unnamed columns with data, the file's totals and its status."""
@@ -458,6 +468,9 @@ class _FileParser:
         if layout is None:
             self._no_header(sheet, scan, summary)
             return
+        if sheet.hidden:
+            self._hidden(sheet, scan, summary)
+            return
         summary.header_rows = tuple(r + 1 for r in layout.header_rows)
         header_row = layout.header_rows[0] + 1
         around_header = [r for r in scan if layout.header_rows[0] - 1 <= r[0] <= layout.last_header_row + 1]
@@ -500,6 +513,15 @@ class _FileParser:
         self._load_rows(sheet, layout, rest, summary)
         if summary.rows_read == 0:
             self.note(sheet.name, header_row, None, None, "header_only_sheet")
+
+    def _hidden(self, sheet: RawSheet, scan: list[tuple[int, list]], summary: SheetSummary) -> None:
+        """A hidden (or very hidden) sheet with a header is an old version or a working copy the
+        office did not mean to send: not loaded, and said so with its non-blank row count. (A
+        hidden sheet without a header, such as a drop-down list, is only noted as ignored.)"""
+        rows = len(scan) + sum(1 for row in sheet.rows if not _is_empty(row))
+        summary.status = "rejected"
+        summary.message = reason("hidden_sheet", sheet=sheet.name, rows=rows)
+        self.note(sheet.name, None, None, str(rows), "hidden_sheet", sheet=sheet.name, rows=rows)
 
     def _no_header(self, sheet: RawSheet, scan: list[tuple[int, list]], summary: SheetSummary) -> None:
         table_like = sum(1 for _, row in scan if sum(1 for v in row if v != "") >= 2) >= 2

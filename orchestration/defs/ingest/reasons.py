@@ -44,10 +44,12 @@ SHEET_REASONS = {
     "duplicate_column": "列“{header}”与“{first}”重复（同为 {name}）：只导入第一列",
     "header_only_sheet": "工作表只有表头、没有数据",
     "sheet_ignored": "工作表“{sheet}”不像数据表（{why}），已跳过",
+    # raw_value holds the sheet's non-blank row count
+    "hidden_sheet": "工作表“{sheet}”是隐藏的工作表（{rows} 行），未导入：如需导入请取消隐藏后重新报送",
 }
 
 # Sheet-level codes that mean data was refused: the ingest asset check fails on these.
-REJECTING_CODES = frozenset({"missing_required_column", "no_header_row", "wrong_folder"})
+REJECTING_CODES = frozenset({"missing_required_column", "no_header_row", "wrong_folder", "hidden_sheet"})
 
 # File level (audit.ingest_files.error of a failed file).
 FILE_REASONS = {
