@@ -429,7 +429,7 @@ class _FileParser:
                         None,
                         None,
                         "unnamed_column_with_data",
-                        column=column_letters(j + first_column),
+                        letter=column_letters(j + first_column),
                         count=count,
                     )
         for key in ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped"):
@@ -601,7 +601,7 @@ class _FileParser:
                 None,
                 None,
                 "unnamed_column_with_data",
-                column=f"{letter} 及以后",
+                letter=f"{letter} 及以后",
                 count=extra_cells,
             )
 
@@ -721,8 +721,9 @@ def _is_empty(row: list) -> bool:
 
 def _is_numbering_row(row: list) -> bool:
     texts = [cell_text(v) for v in row if v != ""]
-    numbers = [int(t) for t in texts if t.isdigit()]
-    others = [t for t in texts if not t.isdigit()]
+    # isdecimal, not isdigit: "③" and "²" are digits to Python but int() refuses them
+    numbers = [int(t) for t in texts if t.isdecimal()]
+    others = [t for t in texts if not t.isdecimal()]
     if len(texts) < 3 or len(numbers) < 2 or not all(t in _NUMBERING for t in others):
         return False
     return numbers == list(range(numbers[0], numbers[0] + len(numbers)))

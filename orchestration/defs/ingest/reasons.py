@@ -40,7 +40,7 @@ SHEET_REASONS = {
     "no_header_row": "前 {scan} 行中找不到“{title}”的表头：整张表未导入，请核对表头或是否放错文件夹",
     "wrong_folder": "这张表看起来是“{other}”，不是“{title}”：整张表未导入，请放到 raw/{folder}/ 文件夹",
     "unknown_column": "无法识别的列“{header}”：该列未导入，如需导入请联系管理员登记此表头",
-    "unnamed_column_with_data": "第 {column} 列没有表头却有 {count} 个数据：该列未导入，请补上表头",
+    "unnamed_column_with_data": "第 {letter} 列没有表头却有 {count} 个数据：该列未导入，请补上表头",
     "duplicate_column": "列“{header}”与“{first}”重复（同为 {name}）：只导入第一列",
     "header_only_sheet": "工作表只有表头、没有数据",
     "sheet_ignored": "工作表“{sheet}”不像数据表（{why}），已跳过",
