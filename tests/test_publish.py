@@ -15,8 +15,10 @@ import pytest
 
 from orchestration.defs.publish.assets import analytics_snapshot, published_table_keys, schema_of
 from orchestration.defs.publish.snapshot import (
+    PUBLISHED_SCHEMAS,
     PersonalDataError,
     building_path,
+    find_personal_data,
     publish_snapshot,
     snapshot_schemas,
 )
@@ -104,21 +106,46 @@ def test_snapshot_holds_marts_and_dq_and_nothing_personal(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "leak_sql, expected",
+    "leak_sql, table, column, shown",
     [
         (
             f"create table dq.findings_leak as select '身份证 {ID_NUMBER} 校验位错误' as detail",
-            "ID-number-shaped",
+            "dq.findings_leak",
+            "detail",
+            f"身份证 {ID_NUMBER[:3]}********{ID_NUMBER[-4:]} 校验位错误",
         ),
-        ("create table marts.dim_old as select 'old id 620102850101123 ' as note", "15-digit-ID-shaped"),
-        ("create table marts.dim_contact as select '联系电话13912345678' as note", "mobile-number-shaped"),
         (
-            "create table marts.dim_trainee_leak as select 'Zhang San' as trainee_name",
-            "a personal-data column",
+            "create table marts.dim_old as select 'old id 620102850101123 ' as note",
+            "marts.dim_old",
+            "note",
+            "old id 620********1123 ",
+        ),
+        (
+            "create table marts.dim_contact as select '联系电话13912345678' as note",
+            "marts.dim_contact",
+            "note",
+            "联系电话139********5678",
         ),
     ],
 )
-def test_personal_data_stops_publishing_and_keeps_the_old_snapshot(tmp_path, leak_sql, expected):
+def test_personal_values_in_free_text_are_masked_and_published(tmp_path, leak_sql, table, column, shown):
+    """An ID or phone number the field typed into free text must not stop the province's update:
+    the copy masks it (first 3 and last 4 digits) and says how many it masked."""
+    warehouse = make_warehouse(tmp_path / "training.duckdb", version=1)
+    target = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(leak_sql)
+
+    stats = publish_snapshot(warehouse, target)
+
+    assert stats.masked == {f"{table}.{column}": 1}
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute(f"select {column} from {table}").fetchall() == [(shown,)]
+        assert find_personal_data(con, PUBLISHED_SCHEMAS) == []
+
+
+def test_a_personal_data_column_stops_publishing_and_keeps_the_old_snapshot(tmp_path):
+    """A column named like personal data is a modelling error: nothing is published."""
     warehouse = make_warehouse(tmp_path / "training.duckdb", version=1)
     target = tmp_path / "analytics.duckdb"
     publish_snapshot(warehouse, target)
@@ -126,8 +153,8 @@ def test_personal_data_stops_publishing_and_keeps_the_old_snapshot(tmp_path, lea
 
     make_warehouse(warehouse, version=2)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(leak_sql)
-    with pytest.raises(PersonalDataError, match=expected):
+        con.execute("create table marts.dim_trainee_leak as select 'Zhang San' as trainee_name")
+    with pytest.raises(PersonalDataError, match="a personal-data column"):
         publish_snapshot(warehouse, target)
 
     assert target.read_bytes() == before

@@ -75,6 +75,11 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
         f"published {len(stats.tables)} tables, {stats.bytes:,} bytes in {stats.seconds:.1f} s "
         f"to {stats.path}"
     )
+    if stats.masked:  # free text the field typed an ID or phone number into: masked, not a stop
+        context.log.warning(
+            "masked ID- or mobile-number-shaped values in the snapshot: "
+            + ", ".join(f"{column} {count}" for column, count in stats.masked.items())
+        )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(stats.path)),
@@ -90,5 +95,6 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             "dagster/row_count": sum(stats.tables.values()),
             "bytes": stats.bytes,
             "seconds": round(stats.seconds, 2),
+            "values_masked": sum(stats.masked.values()),
         }
     )

@@ -5,6 +5,13 @@ build, the published schemas are copied into a new file beside the snapshot, che
 personal data, and renamed over the old snapshot in one step (``os.replace``): a reader opens
 either the old file or the new one, never a half-written one, and never waits for a lock.
 
+Personal data in the copy is handled by what it says about the warehouse. A value shaped like
+an ID or mobile number inside free text (a phone number typed into 机构名称, a credit code in a
+village name) is the field's data: it is masked in the copy — first 3 and last 4 digits kept —
+and counted, and publication goes on, so one typed cell never stops the province's update. A
+column named like personal data is a modelling error (a name or ID selected into a mart): the
+warehouse is broken, nothing is published and the old snapshot stays.
+
 Plain functions, no Dagster: the asset in ``assets.py`` and the benchmark both call
 ``publish_snapshot``.
 """
@@ -13,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -49,6 +56,12 @@ PERSONAL_VALUE_PATTERNS = (
 _BUILDING_SUFFIX = ".building"
 
 
+# Digit runs of 11 or more (ID numbers of 15 or 18 characters, mobile numbers): the middle
+# becomes ********, so no run of more than 7 digits is left for any pattern above to match.
+_MASK_PATTERN = r"([0-9]{3})[0-9]{4,}([0-9]{3}[0-9Xx])"
+_MASK_REPLACEMENT = r"\1********\2"
+
+
 class PersonalDataError(RuntimeError):
     """The copy holds personal data: it is deleted and the old snapshot stays in place."""
 
@@ -59,6 +72,7 @@ class SnapshotStats:
     tables: dict[str, int]  # "schema.table" -> rows
     bytes: int
     seconds: float
+    masked: dict[str, int] = field(default_factory=dict)  # "schema.table.column" -> values masked
 
 
 def _quote(name: str) -> str:
@@ -118,8 +132,44 @@ def _copy_schemas(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> d
 
 def find_personal_data(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[str]:
     """Every column of the given schemas that is named like, or holds values shaped like, personal data."""
-    problems = []
-    columns = con.execute(
+    problems = [f"{column}: a personal-data column" for column in personal_columns(con, schemas)]
+    for (schema, table), column, hits in _value_hits(con, schemas):
+        for (what, _), count in zip(PERSONAL_VALUE_PATTERNS, hits, strict=True):
+            if count:
+                problems.append(f"{schema}.{table}.{column}: {count} {what} values")
+    return problems
+
+
+def personal_columns(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[str]:
+    """schema.table.column of every column named like personal data (PERSONAL_COLUMNS)."""
+    return [
+        f"{schema}.{table}.{column}"
+        for schema, table, column, _ in _columns(con, schemas)
+        if column.lower() in PERSONAL_COLUMNS
+    ]
+
+
+def mask_personal_values(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> dict[str, int]:
+    """Mask ID- and mobile-number-shaped values in the copy's text columns; values masked per column."""
+    masked = {}
+    for (schema, table), column, hits in _value_hits(con, schemas):
+        if not any(hits):
+            continue
+        relation, name = f"{_quote(schema)}.{_quote(table)}", _quote(column)
+        matches = " or ".join(
+            f"regexp_matches({name}, {_sql_string(pattern)})" for _, pattern in PERSONAL_VALUE_PATTERNS
+        )
+        (count,) = con.execute(f"select count(*) from {relation} where {matches}").fetchone()
+        con.execute(
+            f"update {relation} set {name} = regexp_replace({name}, {_sql_string(_MASK_PATTERN)}, "
+            f"{_sql_string(_MASK_REPLACEMENT)}, 'g') where {matches}"
+        )
+        masked[f"{schema}.{table}.{column}"] = count
+    return masked
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
+    return con.execute(
         """
         select schema_name, table_name, column_name, data_type from duckdb_columns()
         where database_name = current_database() and schema_name in (select unnest(?::varchar[]))
@@ -127,10 +177,12 @@ def find_personal_data(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...])
         """,
         [list(schemas)],
     ).fetchall()
+
+
+def _value_hits(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]):
+    """((schema, table), column, hits per PERSONAL_VALUE_PATTERNS) of the text columns that may hold one."""
     text_columns: dict[tuple[str, str], list[str]] = {}
-    for schema, table, column, data_type in columns:
-        if column.lower() in PERSONAL_COLUMNS:
-            problems.append(f"{schema}.{table}.{column}: a personal-data column")
+    for schema, table, column, data_type in _columns(con, schemas):
         if data_type == "VARCHAR":
             text_columns.setdefault((schema, table), []).append(column)
     # One pass per table with a cheap filter (any run of 11 digits, shared by every pattern:
@@ -148,11 +200,7 @@ def find_personal_data(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...])
                 f"count(*) filter (where regexp_matches({_quote(column)}, {_sql_string(pattern)}))"
                 for _, pattern in PERSONAL_VALUE_PATTERNS
             )
-            hits = con.execute(f"select {counts} from {relation}").fetchone()
-            for (what, _), count in zip(PERSONAL_VALUE_PATTERNS, hits, strict=True):
-                if count:
-                    problems.append(f"{schema}.{table}.{column}: {count} {what} values")
-    return problems
+            yield (schema, table), column, con.execute(f"select {counts} from {relation}").fetchone()
 
 
 def _fsync(path: Path) -> None:
@@ -168,7 +216,9 @@ def publish_snapshot(
 ) -> SnapshotStats:
     """Copy `schemas` of `warehouse` into a new file, check it, and rename it to `target`.
 
-    Raises PersonalDataError (leaving the old snapshot untouched) if the copy holds personal data.
+    Values shaped like ID or mobile numbers are masked in the copy (``SnapshotStats.masked``).
+    Raises PersonalDataError (leaving the old snapshot untouched) if a column is named like
+    personal data, or if anything personal is left after masking.
     """
     started = time.perf_counter()
     if not warehouse.is_file():
@@ -181,6 +231,7 @@ def publish_snapshot(
             con.execute(f"attach {_sql_string(str(warehouse))} as wh (read_only)")
             tables = _copy_schemas(con, schemas)
             con.execute("detach wh")
+            masked = mask_personal_values(con, schemas)
             problems = find_personal_data(con, schemas)
             if problems:
                 raise PersonalDataError(
@@ -201,6 +252,7 @@ def publish_snapshot(
         tables=tables,
         bytes=target.stat().st_size,
         seconds=time.perf_counter() - started,
+        masked=masked,
     )
 
 
