@@ -64,13 +64,15 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
 
 
 def source_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """One fingerprint per raw table: row count, latest ingest time and the set of file checksums."""
+    """One fingerprint per raw table: row count, latest ingest time and the set of file checksums,
+    and the source's failed files (which add no row, but must reach dq.findings and the reports)."""
     existing = {
         name
         for (name,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw'"
         ).fetchall()
     }
+    failed = _failed_files(con)
     fingerprints = {}
     for name, source in SOURCES.items():
         if source.table not in existing:
@@ -82,7 +84,24 @@ def source_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
             f'from raw."{source.table}"'
         ).fetchone()
         fingerprints[name] = f"{rows}|{latest}|{files}"
+        if name in failed:
+            fingerprints[name] += f"|failed:{failed[name]}"
     return fingerprints
+
+
+def _failed_files(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """source → md5 of its currently failed files (name and checksum); sources without any absent."""
+    (exists,) = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'audit' and table_name = 'file_state'"
+    ).fetchone()
+    if not exists:
+        return {}
+    rows = con.execute(
+        "select source, md5(string_agg(source_file || ':' || coalesce(file_sha256, ''), ',' "
+        "order by source_file)) from audit.file_state where status = 'failed' group by source"
+    ).fetchall()
+    return dict(rows)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Two runs: ingest (every source; only files whose SHA-256 changed are read), then the rebuild
 ``orchestration.build_state`` plans — everything the first time or after a code change, only
 what is downstream of the raw tables that changed otherwise, nothing when nothing changed.
-``--full`` rebuilds everything. Prints a short summary of what was built and where. Exit
-status 1 if a run failed.
+``--full`` rebuilds everything. Prints a short summary of what was built and where, and last
+``files failed to load: N``. Exit status 1 if a run failed; files that failed to load do not
+fail it (they are findings file_not_loaded, in the city reports).
 """
 
 from __future__ import annotations
@@ -191,6 +192,35 @@ def summarise(settings: Settings) -> list[str]:
     return lines
 
 
+# Up to this many failed files are named on the last line; more point to the audit table.
+FAILED_FILES_NAMED = 5
+
+
+def failed_files_line(settings: Settings) -> str:
+    """The run's last line: how many files are failed now (files that failed do not fail the run;
+    they are findings file_not_loaded in dq.findings and the city reports)."""
+    failed: list[str] = []
+    if settings.warehouse.exists():
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            (exists,) = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'audit' and table_name = 'current_files'"
+            ).fetchone()
+            if exists:
+                failed = [
+                    name
+                    for (name,) in con.execute(
+                        "select source_file from audit.current_files where status = 'failed' order by 1"
+                    ).fetchall()
+                ]
+    line = f"files failed to load: {len(failed)}"
+    if not failed:
+        return line
+    if len(failed) <= FAILED_FILES_NAMED:
+        return line + " (" + ", ".join(failed) + ")"
+    return line + " (list: select source_file, error from audit.current_files where status = 'failed')"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="rebuild everything, changed or not")
@@ -221,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"checks that found problems: {len(failed_checks)} (details in dq.findings and the Dagster UI)")
         for check in failed_checks[:20]:
             print(f"  - {check.asset_key.to_user_string()} · {check.check_name}")
+    print(failed_files_line(settings))
     return 0 if outcome.success else 1
 
 

@@ -19,6 +19,7 @@ from orchestration.defs.quality.catalog import CHECKS
 from orchestration.defs.quality.masking import mask_id
 from orchestration.defs.reports import data, freshness
 from orchestration.defs.reports.builder import Outcome, write_city_reports, write_province_summary
+from orchestration.defs.reports.content import INGEST_CHECKS, NOT_LOADED_SHEET
 from tests.conftest import SAMPLE_RAW_DIR
 
 MONTH = "2015-10"
@@ -104,6 +105,8 @@ def test_city_workbook_says_what_dq_findings_says(sample_build, written, manifes
                     [city_code, data.month_start(data.previous_month(MONTH))],
                 ).fetchall()
             )
+            not_loaded = table_after(sheets[NOT_LOADED_SHEET], "序号")
+            assert len(not_loaded) == sum(as_of.get(name, 0) for name in INGEST_CHECKS)
             summary = {r[0]: r for r in table_after(sheets["概况"], "检查项")}
             assert len(summary) == len(CHECKS)
             for check in CHECKS:
@@ -111,7 +114,9 @@ def test_city_workbook_says_what_dq_findings_says(sample_build, written, manifes
                 total, before = row[-4], row[-3]
                 assert (total, before) == (as_of.get(check.name, 0), last.get(check.name, 0)), check.name
                 detail = check.title_zh[:31].replace("/", "")
-                if as_of.get(check.name):
+                if check.name in INGEST_CHECKS:  # listed together on their own sheet
+                    assert detail not in sheets
+                elif as_of.get(check.name):
                     rows = table_after(sheets[detail], "序号")
                     assert len(rows) == as_of[check.name]
                 else:

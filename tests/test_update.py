@@ -154,8 +154,9 @@ def test_the_update_validated_only_what_it_rebuilt(updates: Updates):
                 "select suite from dq.validation_runs where run_id = ?", [last_run]
             ).fetchall()
         }
-    assert "training_records" in suites and "findings" in suites
-    assert not suites & {"household_members", "village_statistics", "task_allocations", "reconcile_tasks"}
+    # reconcile_tasks reads the ledger too (task_inflated points at the village that trained least)
+    assert {"training_records", "findings", "reconcile_tasks"} <= suites
+    assert not suites & {"household_members", "village_statistics", "task_allocations"}
 
 
 def test_snapshot_of_the_update_holds_the_new_ledger(updates: Updates):

@@ -18,6 +18,13 @@
     ('trade_not_approved', '培训工种未经核准', 14),
     ('institution_qualification_expired', '培训机构资质过期', 15),
     ('village_count_mismatch', '村级采集表与户级采集表不符', 16),
+    ('superseded_submission', '重复报送（已被取代）', 17),
+    ('no_task_allocated', '未下达培训任务', 18),
+    ('unknown_programme', '培训项目无法识别', 19),
+    ('missing_start_date', '开班日期缺失或超出统计期', 20),
+    ('unknown_region', '县区无法识别', 21),
+    ('file_not_loaded', '文件或工作表未能导入', 22),
+    ('row_not_loaded', '数据行未能导入', 23),
 ] %}
 with all_findings as (
     {%- for check_name, title_zh, order in checks %}
@@ -51,6 +58,11 @@ titles as (
     {%- endfor %}
 ),
 
+first_month as (
+    -- the province's first month: the date of a finding whose file has no date at all
+    select min(as_of_month) as month from all_findings
+),
+
 final as (
     select
         {{ readable_hash_key(
@@ -70,11 +82,17 @@ final as (
         all_findings.row_number,
         all_findings.entity_key,
         all_findings.programme_code,
-        all_findings.period,
-        all_findings.as_of_month,
+        -- a finding without a date of its own: the first month of its file, else the province's
+        -- first month (finding_file_months; docs/defects.md, "… and its period")
+        coalesce(all_findings.period, strftime(
+            coalesce(all_findings.as_of_month, file_months.first_month, first_month.month), '%Y-%m'
+        )) as period,
+        coalesce(all_findings.as_of_month, file_months.first_month, first_month.month) as as_of_month,
         all_findings.detail
     from all_findings
     inner join titles on all_findings.check_name = titles.check_name
+    left join {{ ref('finding_file_months') }} as file_months on all_findings.source_file = file_months.source_file
+    cross join first_month
 )
 
 select * from final

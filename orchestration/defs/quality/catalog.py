@@ -35,6 +35,13 @@ CHECKS: tuple[Check, ...] = (
     Check("trade_not_approved", "培训工种未经核准", "error", True),
     Check("institution_qualification_expired", "培训机构资质过期", "error", True),
     Check("village_count_mismatch", "村级采集表与户级采集表不符", "error", False),
+    Check("superseded_submission", "重复报送（已被取代）", "warning", False),
+    Check("no_task_allocated", "未下达培训任务", "error", False),
+    Check("unknown_programme", "培训项目无法识别", "error", True),
+    Check("missing_start_date", "开班日期缺失或超出统计期", "error", True),
+    Check("unknown_region", "县区无法识别", "error", True),
+    Check("file_not_loaded", "文件或工作表未能导入", "error", False),
+    Check("row_not_loaded", "数据行未能导入", "error", False),
 )
 
 CHECK_BY_NAME = {check.name: check for check in CHECKS}

@@ -12,6 +12,17 @@
   on the rules themselves: a failed check never hides a finding. ERROR is kept for what must not
   be published: an ID-number-shaped value in dq.findings, or a reconciliation whose key repeats.
 
+What still blocks, and why (data never does; only a broken warehouse or personal data):
+- ``critical`` in a raw suite: a sheet row loaded twice (the ingest is broken, counts double);
+- ``critical`` in a reconciliation suite: its key repeats (the model is broken); NULL county or
+  year there is data and only warns;
+- ``critical`` in findings.json: a check name outside catalog.CHECKS or a severity other than
+  error/warning (code and contract disagree), an ID-number-shaped value in detail, entity_key
+  or source_file (personal data about to be published). A NULL detail or entity_key and a
+  repeated finding_key are data and only warn, so the reports and the snapshot go out;
+- a suite that cannot run warns (``failed_to_run``).
+Error-severity dbt tests fail the dbt step; see docs/defects.md "What blocks publication".
+
 Each result goes to dq.validation_runs and to the check's metadata: counts per expectation and
 a few example rows, personal columns masked (IDs: first 6 and last 4 characters).
 """

@@ -138,7 +138,7 @@ def findings_by_area_table(now: list[dict], before: list[dict], areas: list[tupl
     if unplaced:
         last = sum(1 for r in before if r[area_key] is None or r[area_key] not in {code for code, _ in areas})
         errors = sum(1 for r in unplaced if r["severity"] == "error")
-        rows.append(["（未能识别县区）", errors, len(unplaced) - errors, len(unplaced), last,
+        rows.append([f"（未能识别{area_label}）", errors, len(unplaced) - errors, len(unplaced), last,
                      _change(len(unplaced), last), sum(1 for r in unplaced if r["is_new"])])  # fmt: skip
     total = [sum(r[i] for r in rows) for i in range(1, 7)]
     total[4] = _change(total[2], total[3])
@@ -288,6 +288,81 @@ def check_sheet(check_name: str, rows: list[dict], people: dict | None) -> Sheet
 
 
 # ---------------------------------------------------------------------------------------------
+# what the ingest could not load (checks file_not_loaded, row_not_loaded)
+
+INGEST_CHECKS = ("file_not_loaded", "row_not_loaded")
+NOT_LOADED_SHEET = "未能导入的文件和数据"
+ACTION_MARK = "。处理办法："  # dq/ingest models write detail as "<problem>。处理办法：<what to do>"
+
+
+def not_loaded_kind(row: dict) -> str:
+    """整个文件 / 工作表 / 数据行: a file-level finding is keyed by the file alone."""
+    if row["check_name"] == "row_not_loaded":
+        return "数据行"
+    return "整个文件" if row["entity_key"] == row["source_file"] else "工作表"
+
+
+def split_detail(detail: str | None) -> tuple[str, str]:
+    """(reason, what to do) of an ingest finding's detail."""
+    reason, _, action = (detail or "").partition(ACTION_MARK)
+    # "整个文件未能导入：…" / "工作表“X”未能导入：…": the 类型 and 工作表 columns say that already
+    return reason.split("未能导入：", 1)[-1], action
+
+
+def not_loaded_sheet(rows: list[dict]) -> Sheet:
+    """A city's failed files, refused or hidden sheets and rows left out: none of it is counted."""
+    columns = [
+        Column("序号", COUNT, 6),
+        Column("县区"),
+        Column("类型", width=8),
+        Column("来源文件", width=48),
+        Column("工作表"),
+        Column("行号", COUNT, 7),
+        Column("原因", width=60),
+        Column("处理办法", width=40),
+    ]
+    table_rows = []
+    for i, r in enumerate(rows, start=1):
+        reason, action = split_detail(r["detail"])
+        county = r["county_name"] or r["county_code"] or "（未能识别）"
+        table_rows.append([i, county, not_loaded_kind(r), r["source_file"] or "", r["sheet"] or "",
+                           r["row_number"], reason, action])  # fmt: skip
+    files = sum(1 for r in rows if r["check_name"] == "file_not_loaded")
+    notes = [
+        "这些文件、工作表和数据行没有导入数据库，其中的人次不计入任务完成数：请按“处理办法”修改后重新报送。",
+        "来源文件、工作表、行号即报送原表中的位置（行号与 Excel/WPS 左侧行号一致）。",
+    ]
+    if not rows:
+        notes.insert(0, "本市州报送的文件和数据已全部导入。")
+    return Sheet(
+        NOT_LOADED_SHEET,
+        f"{NOT_LOADED_SHEET}：文件或工作表 {files} 个，数据行 {len(rows) - files} 行",
+        [Table("未能导入的文件、工作表和数据行", columns, table_rows)],
+        notes=notes,
+    )
+
+
+def not_loaded_by_city_table(now: list[dict], areas: list[tuple[str, str]]) -> Table:
+    """Province: per city, files or sheets and rows not loaded; those no city can be found for last."""
+    mine = [r for r in now if r["check_name"] in INGEST_CHECKS]
+    known = {code for code, _ in areas}
+    places = [*areas, (None, "（未能归属市州，由省级处理）")]
+    rows = []
+    for code, name in places:
+        here = [r for r in mine if (r["city_code"] == code if code else r["city_code"] not in known)]
+        files = sum(1 for r in here if r["check_name"] == "file_not_loaded")
+        if code or here:
+            rows.append([name, files, len(here) - files, len(here)])
+    return Table(
+        f"{NOT_LOADED_SHEET}：按市州",
+        [Column("市州"), Column("文件或工作表", COUNT), Column("数据行", COUNT), Column("合计", COUNT)],
+        rows,
+        note="未能导入的文件、工作表和数据行不计入任务完成数；明细见各市州报告的“未能导入的文件和数据”工作表。",
+        total_row=["合计", *(sum(r[i] for r in rows) for i in (1, 2, 3))],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # whole reports
 
 
@@ -308,6 +383,7 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
             f"报告范围：{city.name}（{city.code}）各县区报送的户级采集表、村级采集表、培训机构名册、实名制台账、"
             f"乡镇作战图、进度报表和年度任务分解表，截至{data.month_zh(month)}底。",
             "“错误”须更正后重新报送；“提示”请核实，确属正常的可不处理。每类问题的明细见后面各工作表。",
+            f"未能导入的文件、工作表和数据行见“{NOT_LOADED_SHEET}”工作表：其中的人次不计入任务完成数。",
             "本报告只含本市州数据；身份证号码只显示前 6 位和后 4 位。",
             f"生成日期：{generated_on.isoformat()}",
         ],
@@ -330,13 +406,16 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
     for r in now:
         by_check.setdefault(r["check_name"], []).append(r)
     detail_sheets = [
-        check_sheet(check.name, by_check[check.name], people) for check in CHECKS if check.name in by_check
+        check_sheet(check.name, by_check[check.name], people)
+        for check in CHECKS
+        if check.name in by_check and check.name not in INGEST_CHECKS
     ]
+    not_loaded = not_loaded_sheet([r for r in now if r["check_name"] in INGEST_CHECKS])
     return Report(
         f"{city.code}_{city.name}",
         summary.title,
         f"截至{data.month_zh(month)}底",
-        [summary, progress, progress_detail, *detail_sheets],
+        [summary, progress, progress_detail, not_loaded, *detail_sheets],
     )
 
 
@@ -351,6 +430,7 @@ def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
         [
             findings_by_area_table(now, before, areas, "city_code", "市州"),
             findings_by_check_table(now, before, areas, "city_code", "市州"),
+            not_loaded_by_city_table(now, areas),
         ],
         notes=[
             "各市州的问题明细（含来源文件、工作表、行号）见同一文件夹中各市州的报告；本汇总不含任何个人信息。",

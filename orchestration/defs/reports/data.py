@@ -2,8 +2,9 @@
 
 A report is "as of" the end of its month: a finding counts from the month of the record it is
 about (``dq.findings.as_of_month``: the course's start, the report's month, the collection or
-filing date; no date = always), so "last month" is the same filter one month earlier and a
-rebuilt warehouse gives the same reports.
+filing date; a finding without a date of its own is dated by its file, see docs/defects.md
+"Where a finding points, and its period"), so "last month" is the same filter one month
+earlier and a rebuilt warehouse gives the same reports.
 
 ``ReportData`` reads each table once per run (dq.findings, the attainment marts and the regions
 are a few thousand rows at province scale) and hands each report exactly the rows it is built

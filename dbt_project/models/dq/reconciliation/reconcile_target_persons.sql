@@ -2,7 +2,8 @@
 -- (培训对象人数, summed over its villages), the distinct persons the real-name ledger trained
 -- (by ID number as written), and the number each month's progress report gives. One row per
 -- township and year that any of the three names; is_mismatch when the war map or any month's
--- report disagrees with the ledger.
+-- report disagrees with the ledger. war_map_row_number: the first village row of the war map
+-- whose 培训对象人数 differs from the persons its village trained (the row to correct).
 with war_map_rows as (
     select * from {{ ref('stg_war_maps__village_plans') }}
     where not is_total_row and county_code is not null and plan_year is not null
@@ -37,6 +38,45 @@ ledger as (
     group by county_code, township_name, start_year
 ),
 
+village_ledger as (
+    select
+        county_code,
+        township_name,
+        village_name,
+        start_year as year,
+        cast(count(distinct coalesce(id_number_18, id_number, trainee_key)) as integer) as ledger_persons
+    from {{ ref('int_training_enrolments_checked') }}
+    where county_code is not null and start_year is not null
+    group by all
+),
+
+disagreeing_villages as (
+    -- the war-map row to correct: the first village row (file, sheet, row) whose 培训对象人数
+    -- differs from the distinct persons its village trained
+    select
+        war_map_rows.county_code,
+        war_map_rows.township_name,
+        war_map_rows.plan_year as year,
+        war_map_rows.village_name,
+        war_map_rows.target_persons,
+        coalesce(village_ledger.ledger_persons, 0) as village_ledger_persons,
+        war_map_rows.source_file,
+        war_map_rows.sheet,
+        war_map_rows.row_number
+    from war_map_rows
+    left join village_ledger
+        on
+            war_map_rows.county_code = village_ledger.county_code
+            and war_map_rows.township_name is not distinct from village_ledger.township_name
+            and war_map_rows.village_name is not distinct from village_ledger.village_name
+            and war_map_rows.plan_year = village_ledger.year
+    where war_map_rows.target_persons is distinct from coalesce(village_ledger.ledger_persons, 0)
+    qualify row_number() over (
+        partition by war_map_rows.county_code, war_map_rows.township_name, war_map_rows.plan_year
+        order by war_map_rows.source_file, war_map_rows.sheet, war_map_rows.row_number
+    ) = 1
+),
+
 report_rows as (
     select
         county_code,
@@ -54,10 +94,8 @@ report_rows as (
         and county_code is not null
         and report_month is not null
         and target_persons is not null
-    qualify row_number() over (
-        partition by county_code, township_name, report_month
-        order by ingested_at desc, source_file desc, sheet desc, row_number desc
-    ) = 1
+        -- a month reported twice: the winning submission only (see rank_submissions)
+        and not is_superseded
 ),
 
 places as (
@@ -118,7 +156,8 @@ reports as (
 counties as (
     select
         region_code as county_code,
-        city_code
+        city_code,
+        name_zh as county_name_zh
     from {{ ref('regions') }}
     where level = 'county'
 ),
@@ -127,6 +166,7 @@ final as (
     select
         counties.city_code,
         places.county_code,
+        counties.county_name_zh,
         places.township_name,
         cast(places.year as integer) as year,
         coalesce(war_maps.war_map_persons, 0) as war_map_persons,
@@ -139,8 +179,12 @@ final as (
         coalesce(war_maps.war_map_persons, 0) - coalesce(ledger.ledger_persons, 0) as war_map_minus_ledger,
         reports.first_disagreeing_month,
         reports.first_report_minus_ledger,
-        war_maps.war_map_source_file,
-        war_maps.war_map_sheet,
+        coalesce(disagreeing_villages.source_file, war_maps.war_map_source_file) as war_map_source_file,
+        coalesce(disagreeing_villages.sheet, war_maps.war_map_sheet) as war_map_sheet,
+        disagreeing_villages.row_number as war_map_row_number,
+        disagreeing_villages.village_name as war_map_village,
+        disagreeing_villages.target_persons as war_map_village_persons,
+        disagreeing_villages.village_ledger_persons as war_map_village_ledger_persons,
         reports.report_source_file,
         reports.report_sheet,
         reports.report_row_number,
@@ -162,6 +206,11 @@ final as (
             places.county_code = reports.county_code
             and places.township_name is not distinct from reports.township_name
             and places.year = reports.year
+    left join disagreeing_villages
+        on
+            places.county_code = disagreeing_villages.county_code
+            and places.township_name is not distinct from disagreeing_villages.township_name
+            and places.year = disagreeing_villages.year
     left join counties on places.county_code = counties.county_code
 )
 

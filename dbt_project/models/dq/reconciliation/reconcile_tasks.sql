@@ -1,7 +1,8 @@
 -- 任务数核对: per county, programme and year, the task the province allocated (年度培训任务分解表)
 -- against what the townships' war maps plan in total and the largest task a county progress
 -- report gives (任务数; the county's own row, else the sum of its townships' rows).
--- is_inflated when either is above the allocation.
+-- is_inflated when either is above the allocation. war_map_*: the village row to correct when
+-- the plans are above it (the plan most above what its village trained).
 with allocations as (
     select * from {{ ref('fct_task_allocations') }}
     where county_code != 'UNKNOWN'
@@ -17,6 +18,50 @@ plans as (
     from {{ ref('fct_war_map_plans') }}
     where county_code is not null and plan_year is not null
     group by county_code, programme_code, plan_year
+),
+
+village_trained as (
+    select
+        county_code,
+        township_name,
+        village_name,
+        programme_code,
+        start_year as year,
+        count(*) as trained
+    from {{ ref('int_training_enrolments_deduplicated') }}
+    where is_counted and county_code is not null
+    group by all
+),
+
+inflating_rows as (
+    -- the war-map row to correct when the plans are too many: the village row whose plan most
+    -- exceeds the trainee-times its village really trained (ledger, counting rule); ties go to
+    -- the first row by file, sheet and row
+    select
+        war_map_rows.county_code,
+        war_map_rows.programme_code,
+        war_map_rows.plan_year as year,
+        war_map_rows.township_name,
+        war_map_rows.village_name,
+        war_map_rows.planned_trainee_times,
+        war_map_rows.source_file,
+        war_map_rows.sheet,
+        war_map_rows.row_number
+    from {{ ref('fct_war_map_plans') }} as war_map_rows
+    left join village_trained
+        on
+            war_map_rows.county_code = village_trained.county_code
+            and war_map_rows.township_name is not distinct from village_trained.township_name
+            and war_map_rows.village_name is not distinct from village_trained.village_name
+            and war_map_rows.programme_code = village_trained.programme_code
+            and war_map_rows.plan_year = village_trained.year
+    where war_map_rows.county_code is not null and war_map_rows.plan_year is not null and war_map_rows.row_number is not null
+    qualify row_number() over (
+        partition by war_map_rows.county_code, war_map_rows.programme_code, war_map_rows.plan_year
+        order by
+            war_map_rows.planned_trainee_times - coalesce(village_trained.trained, 0) desc,
+            war_map_rows.source_file asc, war_map_rows.sheet asc, war_map_rows.row_number asc
+    ) = 1
 ),
 
 reported as (
@@ -107,6 +152,12 @@ final as (
         report_maxima.report_sheet,
         report_maxima.report_row_number,
         allocations.source_file as allocation_source_file,
+        inflating_rows.township_name as war_map_township,
+        inflating_rows.village_name as war_map_village,
+        inflating_rows.planned_trainee_times as war_map_village_plan,
+        inflating_rows.source_file as war_map_source_file,
+        inflating_rows.sheet as war_map_sheet,
+        inflating_rows.row_number as war_map_row_number,
         coalesce(plans.planned_total > allocations.allocated_trainee_times, false) as is_plan_inflated,
         coalesce(report_maxima.max_report_task > allocations.allocated_trainee_times, false) as is_report_inflated,
         coalesce(plans.planned_total > allocations.allocated_trainee_times, false)
@@ -122,6 +173,11 @@ final as (
             allocations.county_code = report_maxima.county_code
             and allocations.programme_code = report_maxima.programme_code
             and allocations.year = report_maxima.year
+    left join inflating_rows
+        on
+            allocations.county_code = inflating_rows.county_code
+            and allocations.programme_code = inflating_rows.programme_code
+            and allocations.year = inflating_rows.year
     left join programmes on allocations.programme_code = programmes.programme_code
     left join counties on allocations.county_code = counties.county_code
 )

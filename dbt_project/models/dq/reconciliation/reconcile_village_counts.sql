@@ -135,7 +135,8 @@ described as (
 counties as (
     select
         region_code as county_code,
-        city_code
+        city_code,
+        name_zh as county_name_zh
     from {{ ref('regions') }}
     where level = 'county'
 ),
@@ -143,6 +144,7 @@ counties as (
 final as (
     select
         counties.city_code,
+        counties.county_name_zh,
         described.*,
         not described.has_village_row
         or not described.has_household_rows

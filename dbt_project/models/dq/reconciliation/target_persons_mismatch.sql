@@ -13,10 +13,10 @@ final as (
         county_code,
         township_name as township,
         cast(null as varchar) as village,
-        -- the first report that disagrees, else the war map (a township sum: no single row)
+        -- the first report that disagrees, else the war map's first village row that disagrees
         case when report_months_disagreeing > 0 then report_source_file else war_map_source_file end as source_file,
         case when report_months_disagreeing > 0 then report_sheet else war_map_sheet end as sheet,
-        case when report_months_disagreeing > 0 then report_row_number end as row_number,
+        case when report_months_disagreeing > 0 then report_row_number else war_map_row_number end as row_number,
         county_code || '/' || coalesce(township_name, '') as entity_key,
         cast(null as varchar) as programme_code,
         cast(year as varchar) as period,
@@ -25,20 +25,32 @@ final as (
             else make_date(year, 1, 1)
         end as as_of_month,
         format(
-            '{}{} 年培训对象人数不一致：实名制台账实际培训 {} 人；作战图 {} 人{}；{}：请核对作战图、台账和进度报表，以台账为准更正。',
+            '{}{}{} 年培训对象人数不一致：实名制台账实际培训 {} 人；作战图 {} 人{}{}；{}：请核对作战图、台账和进度报表，以台账为准更正。',
+            -- the county first: 城关镇 and its like exist in several counties
+            coalesce(county_name_zh, county_code),
             coalesce(township_name, '（未填乡镇）'),
-            year,
-            ledger_persons,
-            war_map_persons,
+            coalesce(cast(year as varchar), '未知'),
+            coalesce(cast(ledger_persons as varchar), '未知'),
+            coalesce(cast(war_map_persons as varchar), '未填'),
             case
                 when war_map_minus_ledger > 0 then format('（多 {} 人）', war_map_minus_ledger)
                 when war_map_minus_ledger < 0 then format('（少 {} 人）', -war_map_minus_ledger)
                 else '（一致）'
             end,
             case
+                when war_map_row_number is not null
+                    then format(
+                        '，其中{}作战图 {} 人、台账 {} 人',
+                        coalesce(war_map_village, '（未填村）'),
+                        coalesce(cast(war_map_village_persons as varchar), '未填'),
+                        coalesce(cast(war_map_village_ledger_persons as varchar), '未知')
+                    )
+                else ''
+            end,
+            case
                 when report_months = 0 then '无乡镇进度报表'
-                when report_months_disagreeing = 0 then format('进度报表 {} 人（一致）', report_persons_max)
-                else '进度报表与台账不符的月份：' || disagreeing_reports_zh
+                when report_months_disagreeing = 0 then format('进度报表 {} 人（一致）', coalesce(cast(report_persons_max as varchar), '未填'))
+                else '进度报表与台账不符的月份：' || coalesce(disagreeing_reports_zh, '未能列出')
             end
         ) as detail,
         war_map_persons,

@@ -13,11 +13,11 @@ final as (
         county_code,
         cast(null as varchar) as township,
         cast(null as varchar) as village,
-        -- the report row giving the largest task, else the allocation sheet (the war maps
-        -- are a sum over townships: no single row to point to)
-        case when is_report_inflated then report_source_file else allocation_source_file end as source_file,
-        case when is_report_inflated then report_sheet end as sheet,
-        case when is_report_inflated then report_row_number end as row_number,
+        -- the report row giving the largest task, else the war-map row that inflates the plan
+        -- (reconcile_tasks: the village plan most above what the village trained)
+        case when is_report_inflated then report_source_file else war_map_source_file end as source_file,
+        case when is_report_inflated then report_sheet else war_map_sheet end as sheet,
+        case when is_report_inflated then report_row_number else war_map_row_number end as row_number,
         county_code || '/' || programme_code || '/' || year as entity_key,
         programme_code,
         cast(year as varchar) as period,
@@ -33,7 +33,15 @@ final as (
                 '；',
                 case
                     when is_plan_inflated
-                        then format('各乡镇作战图合计计划 {} 人次，超出 {} 人次', planned_total, plan_minus_allocation)
+                        then format(
+                            '各乡镇作战图合计计划 {} 人次，超出 {} 人次（请先核对{}{}{}的计划 {} 人次）',
+                            planned_total,
+                            plan_minus_allocation,
+                            coalesce(county_name_zh, county_code),
+                            coalesce(war_map_township, ''),
+                            coalesce(war_map_village, ''),
+                            war_map_village_plan
+                        )
                 end,
                 case
                     when is_report_inflated

@@ -20,7 +20,9 @@ final as (
         cast(null as varchar) as programme_code,
         strftime(reported_on, '%Y-%m') as period,
         cast(date_trunc('month', reported_on) as date) as as_of_month,
-        coalesce(township_name, '') || coalesce(village_name, '（未填村名）') || case
+        -- the county first: 城关镇 and its like exist in several counties
+        coalesce(county_name_zh, county_code) || coalesce(township_name, '') || coalesce(village_name, '（未填村名）')
+        || case
             when not has_village_row then '在户级采集表中有 ' || poor_population || ' 人，但村级采集表没有这个村：请补报该村的村级采集表。'
             when not has_household_rows then '在村级采集表中，但户级采集表没有这个村的任何人员：请补报户级采集表或核对村名。'
             else '村级采集表与户级采集表不符：' || differences_zh || '：请按户级采集表逐户核实后更正村级表。'

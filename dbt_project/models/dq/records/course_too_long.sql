@@ -32,14 +32,14 @@ final as (
         start_month as as_of_month,
         format(
             '{}班次时长 {} {}，超过最长 {} {}（开班 {}，结业 {}）：请核实培训时长，超过标准 1.5 倍的班次须说明原因。',
-            programme_name_zh,
-            course_length,
+            coalesce(programme_name_zh, '培训项目未填的'),
+            coalesce(cast(course_length as varchar), '未填'),
             length_unit_zh,
-            allowed_bound,
+            coalesce(cast(allowed_bound as varchar), '未知'),
             length_unit_zh,
             coalesce(strftime(start_date, '%Y-%m-%d'), '未填'),
             coalesce(strftime(end_date, '%Y-%m-%d'), '未填')
-        ) as detail,
+        ) || {{ disqualifying_reason('course_too_long') }} as detail,
         course_length,
         length_unit_zh as length_unit,
         cast(ceil(duration_minimum) as integer) as minimum_length,

@@ -23,13 +23,13 @@ final as (
         start_month as as_of_month,
         format(
             '同一学员 {} 年重复参加{}（本行开班 {}；首次记录在“{}”{}第 {} 行）：同一人同一项目每年只计 1 人次，请删除重复记录或说明原因。',
-            start_year,
-            programme_name_zh,
+            coalesce(cast(start_year as varchar), '未知'),
+            coalesce(programme_name_zh, '培训项目未填的班次'),
             coalesce(strftime(start_date, '%Y-%m-%d'), '未填'),
-            duplicate_of_source_file,
-            case when duplicate_of_sheet = '' then '' else '工作表“' || duplicate_of_sheet || '”' end,
-            duplicate_of_row_number
-        ) as detail,
+            coalesce(duplicate_of_source_file, '未知文件'),
+            case when coalesce(duplicate_of_sheet, '') = '' then '' else '工作表“' || duplicate_of_sheet || '”' end,
+            coalesce(cast(duplicate_of_row_number as varchar), '?')
+        ) || {{ disqualifying_reason('duplicate_training') }} as detail,
         start_year,
         start_date,
         duplicate_of_source_file,

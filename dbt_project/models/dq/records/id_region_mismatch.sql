@@ -24,12 +24,12 @@ final as (
         format(
             '{}中身份证号码“{}”的地区码 {}（{}）与所在县区 {}（{}）不符：如为迁入人员可不处理，否则请核对号码。',
             document_zh,
-            id_number_masked,
-            id_region_code,
+            coalesce(id_number_masked, '未填'),
+            coalesce(id_region_code, '未知'),
             coalesce(id_region_name_zh, '甘肃省外或已撤销的地区'),
-            county_code,
+            coalesce(county_code, '未知'),
             coalesce(county_name_zh, '')
-        ) as detail,
+        ) || {{ disqualifying_reason('id_region_mismatch') }} as detail,
         source_name,
         id_region_code,
         id_number_masked

@@ -27,13 +27,13 @@ final as (
                 then
                     format(
                         '培训机构“{}”在名册中对应多家机构，无法确定是哪一家：请改填统一社会信用代码。',
-                        institution_text_shown
+                        coalesce(institution_text_shown, '未填')
                     )
             else format(
-                '培训机构“{}”不在培训机构名册中：请核实该机构的培训资质，有资质的补报名册，无资质的培训不能计入任务。',
-                institution_text_shown
+                '培训机构“{}”不在培训机构名册中：请核实该机构的培训资质，有资质的补报名册。',
+                coalesce(institution_text_shown, '未填')
             )
-        end as detail,
+        end || {{ disqualifying_reason('institution_not_on_roster') }} as detail,
         institution_issue,
         institution_text_shown as institution
     from ledger_rows

@@ -21,13 +21,13 @@ final as (
         strftime(start_month, '%Y-%m') as period,
         start_month as as_of_month,
         format(
-            '{}的培训资质有效期至 {}，该{}班次 {} 开班时已过期 {} 天：过期后开办的培训不能计入任务，请核实。',
-            roster_institution_name,
-            strftime(qualification_valid_until, '%Y-%m-%d'),
-            programme_name_zh,
-            strftime(start_date, '%Y-%m-%d'),
-            date_diff('day', qualification_valid_until, start_date)
-        ) as detail,
+            '{}的培训资质有效期至 {}，该{}班次 {} 开班时已过期 {} 天：请核实。',
+            coalesce(roster_institution_name, '该培训机构'),
+            coalesce(strftime(qualification_valid_until, '%Y-%m-%d'), '未知'),
+            coalesce(programme_name_zh, '（培训项目未填）'),
+            coalesce(strftime(start_date, '%Y-%m-%d'), '未填'),
+            coalesce(cast(date_diff('day', qualification_valid_until, start_date) as varchar), '?')
+        ) || {{ disqualifying_reason('institution_qualification_expired') }} as detail,
         roster_institution_name as institution,
         qualification_valid_until,
         start_date

@@ -22,15 +22,15 @@ final as (
         cast(null as varchar) as programme_code,
         strftime(as_of_month, '%Y-%m') as period,
         as_of_month,
-        document_zh || '中身份证号码' || case id_status
+        coalesce(document_zh, '') || '中身份证号码' || case id_status
             when 'missing' then '为空：请按居民身份证补录 18 位号码。'
-            when 'bad_length' then format('“{}”为 {} 位，应为 18 位：请按居民身份证重新录入。', id_number_masked, id_length)
+            when 'bad_length' then format('“{}”为 {} 位，应为 18 位：请按居民身份证重新录入。', coalesce(id_number_masked, ''), coalesce(cast(id_length as varchar), '?'))
             when 'bad_characters' then format('“{}”含有数字和 X 以外的字符：请按居民身份证重新录入。', id_number_masked)
             when 'bad_birth_date' then format('“{}”中的出生日期不存在：请按居民身份证重新录入。', id_number_masked)
             when 'bad_check_digit' then format('“{}”校验位（第 18 位）错误：请按居民身份证重新录入。', id_number_masked)
             when 'old_15_digit' then format('“{}”是已停用的 15 位旧号码：请换录为 18 位新号码。', id_number_masked)
-            else format('“{}”不是有效的 18 位号码：请按居民身份证重新录入。', id_number_masked)
-        end as detail,
+            else format('“{}”不是有效的 18 位号码：请按居民身份证重新录入。', coalesce(id_number_masked, ''))
+        end || {{ disqualifying_reason('invalid_id_number') }} as detail,
         source_name,
         id_status,
         id_number_masked

@@ -24,8 +24,8 @@ final as (
             '{}中身份证号码被 Excel 存成数字，显示为“{}”，后几位已四舍五入、无法恢复：'
             || '请把该列设为“文本”格式，按居民身份证重新录入。',
             document_zh,
-            id_number_masked
-        ) as detail,
+            coalesce(id_number_masked, '未填')
+        ) || {{ disqualifying_reason('rounded_id_number') }} as detail,
         source_name,
         id_status,
         id_number_masked

@@ -22,11 +22,11 @@ final as (
         start_month as as_of_month,
         format(
             '{}的核准培训工种中没有“{}”（{}班次，开班 {}）：请核实是否超范围培训，或由机构补办该工种的核准。',
-            roster_institution_name,
-            trade,
-            programme_name_zh,
+            coalesce(roster_institution_name, '该培训机构'),
+            coalesce(trade, '未填'),
+            coalesce(programme_name_zh, '培训项目未填的'),
             coalesce(strftime(start_date, '%Y-%m-%d'), '未填')
-        ) as detail,
+        ) || {{ disqualifying_reason('trade_not_approved') }} as detail,
         roster_institution_name as institution,
         trade
     from ledger_rows

@@ -23,9 +23,9 @@ final as (
         as_of_month,
         format(
             '培训台账中的学员（身份证号码“{}”）不在任何户级采集表中：请核实其是否为建档立卡贫困人口，'
-            || '是则补录户级采集表，否则不能计入精准扶贫培训任务。',
-            id_number_masked
-        ) as detail,
+            || '是则补录户级采集表。',
+            coalesce(id_number_masked, '未填')
+        ) || {{ disqualifying_reason('trainee_not_registered') }} as detail,
         source_name,
         id_number_masked
     from person_rows

@@ -25,7 +25,7 @@ final as (
                 then '户级采集表填了“有培训需求”，但没有写想学什么：请与本人核实后填写培训需求（如“想学电焊”“养殖技术”）。'
             else format(
                 '培训需求“{}”（劳动力类别：{}）无法归入七类培训项目：请与本人核实想学的项目或工种后重新填写。',
-                training_need,
+                coalesce(training_need, '未填'),
                 coalesce(labour_category_text, '未填')
             )
         end as detail,

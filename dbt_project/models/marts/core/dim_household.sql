@@ -1,6 +1,7 @@
 -- Registered poor households (建档立卡贫困户) by pseudonymous key: where they live, how many
 -- members, who wants training and whether any member holds a vocational certificate
--- (职业资格证书) — from the household sheet (int_households_profiled) or earned in a ledger course.
+-- (职业资格证书) — from the household sheet (int_households_profiled: 是否持有职业资格证书 = 是) or
+-- earned in a ledger course with a 鉴定等级 (初级工 … 高级技师); completion certificates do not count.
 with households as (
     select * from {{ ref('int_households_profiled') }}
 ),
@@ -8,7 +9,9 @@ with households as (
 certified_in_ledger as (
     select distinct trainee_key
     from {{ ref('int_training_enrolments_checked') }}
-    where certified and is_valid_id
+    -- 户均一证 counts vocational qualification certificates only (with a 鉴定等级), never a
+    -- 结业证书 or 合格证: see is_vocational_qualification
+    where certified and is_valid_id and {{ is_vocational_qualification('certificate_level') }}
 ),
 
 -- the few certified people, joined to their households: a small build side over the members

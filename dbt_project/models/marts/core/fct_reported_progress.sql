@@ -12,10 +12,7 @@ latest as (
         *,
         {{ region_key('county_code', 'township_name', 'null') }} as region_key
     from reports
-    qualify county_code is null or row_number() over (
-        partition by county_code, township_name, report_month
-        order by ingested_at desc, source_file desc, sheet desc, row_number desc
-    ) = 1
+    where not is_superseded
 ),
 
 unpivoted as (

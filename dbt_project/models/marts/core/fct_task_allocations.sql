@@ -1,5 +1,6 @@
 -- Allocated trainee-times (任务数) per county × programme × year. When a county's year arrives
--- twice (a draft and a final file), the most recently ingested row holds; rows whose county
+-- twice (a draft and a final file), the winning row holds (the staging view's is_superseded:
+-- the greater file name wins; dq superseded_submission lists the others); rows whose county
 -- cannot be resolved are summed under UNKNOWN. Totals rows (合计) are left out.
 with allocations as (
     select * from {{ ref('stg_task_allocations__allocations') }}
@@ -11,10 +12,7 @@ latest as (
         *,
         count(*) over (partition by county_code, allocation_year) as versions
     from allocations
-    qualify county_code is null or row_number() over (
-        partition by county_code, allocation_year
-        order by ingested_at desc, source_file desc, sheet desc, row_number desc
-    ) = 1
+    qualify county_code is null or not is_superseded
 ),
 
 unpivoted as (

@@ -1,7 +1,9 @@
 -- One row per person per course (实名制培训台账), keyed pseudonymously. is_counted applies the
 -- counting rule (one trainee-time per person × programme × year, by course start); is_duplicate
 -- marks the repeats. Unresolved programme, institution, region or household point to the
--- UNKNOWN members of their dimensions; the row itself is never dropped.
+-- UNKNOWN members of their dimensions; the row itself is never dropped. count_issue says why a
+-- row the counting rule cannot place is not counted; is_valid is false when a check of
+-- dq_disqualifying_checks (listed in disqualified_by) says the course cannot count toward the task.
 with enrolments as (
     select * from {{ ref('int_training_enrolments_deduplicated') }}
 ),
@@ -44,7 +46,10 @@ final as (
         is_registered_member,
         is_on_roster,
         is_duplicate,
-        is_counted
+        is_counted,
+        count_issue,
+        is_valid,
+        nullif(array_to_string(disqualified_by, ','), '') as disqualified_by
     from enrolments
 )
 

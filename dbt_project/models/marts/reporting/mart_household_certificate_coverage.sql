@@ -2,7 +2,8 @@
 -- one member holding a vocational qualification certificate (职业资格证书). Households with a
 -- need, and how many of them have a certificate holder, per village, county and city
 -- (coverage_level) — a certificate counts whether the household sheet records it or a ledger
--- course awarded it.
+-- course awarded it, and only a vocational qualification counts (one with a 鉴定等级; never a
+-- 结业证书 or 合格证: dim_household, macro is_vocational_qualification).
 with households as (
     select * from {{ ref('dim_household') }}
     where not is_unknown

@@ -2,9 +2,24 @@
 -- 民办培训机构 …) per year of course start: completion (结业), certification (取证), job
 -- transfer (转移就业) and satisfaction (满意度, 3 = 满意, 2 = 基本满意, 1 = 不满意).
 -- Repeated courses (is_duplicate) are left out. grain says which of the two a row is.
+-- Completion and certification count only courses that have ended (结业日期 on or before the
+-- as-of date: the end of the latest month any progress report covers, else of the latest course
+-- start): a course still running is neither completed nor failed, so it is in neither the
+-- numerator nor the denominator of completion_rate and certification_rate.
 with enrolments as (
     select * from {{ ref('fct_training_enrolments') }}
     where not is_duplicate
+),
+
+as_of as (
+    select
+        last_day(coalesce(
+            (
+                select max(report_month) from {{ ref('fct_reported_progress') }}
+                where report_level != 'unknown'
+            ),
+            (select max(start_date) from enrolments)
+        )) as as_of_date
 ),
 
 institutions as (
@@ -16,9 +31,11 @@ joined as (
         enrolments.*,
         institutions.institution_name,
         institutions.institution_type,
-        institutions.is_on_roster
+        institutions.is_on_roster,
+        coalesce(enrolments.end_date <= as_of.as_of_date, false) as has_ended
     from enrolments
     inner join institutions on enrolments.institution_key = institutions.institution_key
+    cross join as_of
 ),
 
 rolled_up as (
@@ -30,8 +47,9 @@ rolled_up as (
         min(institution_name) as institution_name,
         bool_and(is_on_roster) as is_on_roster,
         count(*) as enrolments,
-        count(*) filter (where completed) as completed,
-        count(*) filter (where certified) as certified,
+        count(*) filter (where has_ended) as courses_ended,
+        count(*) filter (where has_ended and completed) as completed,
+        count(*) filter (where has_ended and certified) as certified,
         count(*) filter (where transferred_to_job) as transferred_to_job,
         count(trainee_satisfaction_score) as satisfaction_responses,
         count(*) filter (where trainee_satisfaction = '满意') as satisfied,
@@ -58,10 +76,11 @@ final as (
         case when grain = 'institution' then institution_name end as institution_name,
         case when grain = 'institution' then is_on_roster end as is_on_roster,
         enrolments,
+        courses_ended,
         completed,
-        round(completed / enrolments, 4) as completion_rate,
+        round(completed / nullif(courses_ended, 0), 4) as completion_rate,
         certified,
-        round(certified / enrolments, 4) as certification_rate,
+        round(certified / nullif(courses_ended, 0), 4) as certification_rate,
         transferred_to_job,
         round(transferred_to_job / enrolments, 4) as transfer_rate,
         satisfaction_responses,

@@ -11,6 +11,7 @@ summed as (
         sum(annual_target) as annual_target,
         sum(enrolled_in_month) as enrolled_in_month,
         sum(enrolled_ytd) as enrolled_ytd,
+        sum(valid_enrolled_ytd) as valid_enrolled_ytd,
         min(expected_rate) as expected_rate,
         sum(reported_ytd) as reported_ytd,
         sum(counties) as counties,
@@ -36,7 +37,10 @@ final as (
         cast(reported_ytd - enrolled_ytd as integer) as report_minus_ledger,
         cast(counties as integer) as counties,
         cast(counties_reporting as integer) as counties_reporting,
-        cast(counties_behind as integer) as counties_behind
+        cast(counties_behind as integer) as counties_behind,
+        cast(valid_enrolled_ytd as integer) as valid_enrolled_ytd,
+        round(valid_enrolled_ytd / nullif(annual_target, 0), 4) as valid_attainment_rate,
+        round(annual_target * month(month) / 12.0 - valid_enrolled_ytd, 2) as valid_gap
     from summed
 )
 

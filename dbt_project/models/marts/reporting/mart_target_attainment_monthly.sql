@@ -1,7 +1,11 @@
 -- Monthly target attainment (任务完成进度) per county × programme: every month of every year
 -- a county has an allocation for the programme, even months with no course. Trainee-times
 -- (人次) are counted by course start month under the counting rule (fct is_counted); the
--- pro-rata line expects month/12 of the annual target by the month's end.
+-- pro-rata line expects month/12 of the annual target by the month's end. A county whose
+-- ledger counts trainee-times for a year and programme it has no allocation for still has its
+-- rows here (annual_target and rates NULL; check no_task_allocated), so the city and province
+-- totals hold every counted record. valid_* leave out counted rows whose course a check of
+-- dq_disqualifying_checks says cannot count toward the task (fct is_valid).
 with targets as (
     select
         year,
@@ -11,6 +15,33 @@ with targets as (
         allocated_trainee_times as annual_target
     from {{ ref('fct_task_allocations') }}
     where county_code != 'UNKNOWN'
+),
+
+counted_enrolments as (
+    select * from {{ ref('fct_training_enrolments') }}
+    where is_counted
+),
+
+untasked as (
+    -- county × programme × year with counted trainee-times but no allocation
+    select distinct
+        cast(enrolments.start_year as integer) as year,
+        enrolments.city_code,
+        enrolments.county_code,
+        enrolments.programme_code,
+        cast(null as integer) as annual_target
+    from counted_enrolments as enrolments
+    anti join targets
+        on
+            enrolments.county_code = targets.county_code
+            and enrolments.programme_code = targets.programme_code
+            and enrolments.start_year = targets.year
+),
+
+tasks as (
+    select * from targets
+    union all
+    select * from untasked
 ),
 
 months as (
@@ -32,9 +63,9 @@ enrolled as (
         county_code,
         programme_code,
         start_month as month,
-        count(*) as enrolled_in_month
-    from {{ ref('fct_training_enrolments') }}
-    where is_counted
+        count(*) as enrolled_in_month,
+        count(*) filter (where is_valid) as valid_in_month
+    from counted_enrolments
     group by county_code, programme_code, start_month
 ),
 
@@ -65,12 +96,12 @@ spine as (
         months.year,
         months.month_number,
         months.expected_rate,
-        targets.city_code,
-        targets.county_code,
-        targets.programme_code,
-        targets.annual_target
-    from targets
-    inner join months on targets.year = months.year
+        tasks.city_code,
+        tasks.county_code,
+        tasks.programme_code,
+        tasks.annual_target
+    from tasks
+    inner join months on tasks.year = months.year
 ),
 
 counted as (
@@ -82,6 +113,11 @@ counted as (
             order by spine.month
             rows between unbounded preceding and current row
         ) as enrolled_ytd,
+        sum(coalesce(enrolled.valid_in_month, 0)) over (
+            partition by spine.county_code, spine.programme_code, spine.year
+            order by spine.month
+            rows between unbounded preceding and current row
+        ) as valid_enrolled_ytd,
         -- a county's own row when it reported, else the sum of its townships' rows
         coalesce(county_reports.reported_done, township_reports.reported_done) as reported_ytd
     from spine
@@ -118,7 +154,10 @@ final as (
         counted.expected_rate,
         round(counted.annual_target * counted.month_number / 12.0 - counted.enrolled_ytd, 2) as gap,
         counted.reported_ytd,
-        cast(counted.reported_ytd - counted.enrolled_ytd as integer) as report_minus_ledger
+        cast(counted.reported_ytd - counted.enrolled_ytd as integer) as report_minus_ledger,
+        cast(counted.valid_enrolled_ytd as integer) as valid_enrolled_ytd,
+        round(counted.valid_enrolled_ytd / nullif(counted.annual_target, 0), 4) as valid_attainment_rate,
+        round(counted.annual_target * counted.month_number / 12.0 - counted.valid_enrolled_ytd, 2) as valid_gap
     from counted
     left join counties on counted.county_code = counties.county_code
 )

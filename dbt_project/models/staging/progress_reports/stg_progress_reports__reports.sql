@@ -1,6 +1,8 @@
 -- Progress report (任务进度统计汇总表): one row per county or township per month. Counts are
 -- cumulative for the year up to the report month; task_* is the year's task, done_* the
--- trainee-times done so far.
+-- trainee-times done so far. A county's (or township's) month sent twice — a revised file — is
+-- resolved here, once for every model: the row of the greater file name wins (then sheet, then
+-- row), the others are is_superseded with the winner named (see dbt_project/README.md, 修订).
 with source as (
     select * from {{ source('raw', 'progress_reports') }}
 ),
@@ -35,6 +37,10 @@ with_level as (
 
 resolved as (
     {{ resolve_region('with_level', 'county_name', 'city_name') }}
+),
+
+ranked as (
+    {{ rank_submissions('resolved', ['county_code', 'township_name', 'report_month'], 'report_month') }}
 )
 
-select * from resolved
+select * from ranked

@@ -1,5 +1,6 @@
 -- Annual task allocation (年度培训任务分解表): one row per county per year, the allocated
--- trainee-times per programme.
+-- trainee-times per programme. A county's year sent twice (a draft and a final file) is resolved
+-- here: the greater file name wins (then sheet, then row), the others are is_superseded.
 with source as (
     select * from {{ source('raw', 'task_allocations') }}
 ),
@@ -22,6 +23,10 @@ renamed as (
 
 resolved as (
     {{ resolve_region('renamed', 'county_name', 'city_name') }}
+),
+
+ranked as (
+    {{ rank_submissions('resolved', ['county_code', 'allocation_year'], 'allocation_year') }}
 )
 
-select * from resolved
+select * from ranked
