@@ -39,13 +39,13 @@ format: install
 # The Dagster UI and daemon (schedules, sensors, queued runs and backfills) on 127.0.0.1 only.
 # DAGSTER_HOME is prepared first: a fresh instance without dagster.yaml would send telemetry.
 ui: install
-	home="$$($(BIN)/python -m orchestration.instance)" && \
+	home="$$($(BIN)/python -m orchestration.cli.instance)" && \
 	DAGSTER_HOME="$$home" DAGSTER_DISABLE_TELEMETRY=1 GX_ANALYTICS_ENABLED=false PATH="$(CURDIR)/$(BIN):$$PATH" \
 	$(BIN)/dg dev --host 127.0.0.1 --port "$${DAGSTER_PORT:-3000}"
 
 # The analysts' snapshot, read-only, in the DuckDB command-line client.
 sql: install
-	@db="$$($(BIN)/python -c 'from orchestration.resources import Settings; print(Settings.from_env().analytics_db)')" && \
+	@db="$$($(BIN)/python -c 'from orchestration.settings import Settings; print(Settings.from_env().analytics_db)')" && \
 	if [ -f "$$db" ]; then exec $(BIN)/duckdb -readonly "$$db"; \
 	else echo "no snapshot at $$db yet: run 'make run' first" >&2; exit 1; fi
 

@@ -5,7 +5,7 @@
     python -m bench.profile model NAME [--threads 2] one dbt model's operators (DuckDB profiler)
 
 ``parse`` reads every N-th file of the cached province world twice in one process — python-calamine
-(or csv) alone, then ``orchestration.defs.ingest.reader.parse_file`` — and sums process CPU time
+(or csv) alone, then ``orchestration.lib.ingest.reader.parse_file`` — and sums process CPU time
 by format: the ratio is ingest's cost over the floor without the noise of other processes.
 ``--grouped`` parses them as ``ingest_raw`` does, small files of a source together in one
 ``parse_files`` call (they share their DuckDB passes), and prints the totals only.
@@ -29,7 +29,7 @@ from bench import world
 
 def profile_parse(every: int, scale: str = "province", seed: int = 2015, grouped: bool = False) -> None:
     from bench.stages import read_file_floor
-    from orchestration.defs.ingest.reader import parse_file
+    from orchestration.lib.ingest.reader import parse_file
 
     root = world.world_dir(scale, seed)
     files = world.manifest(root)["files"][::every]
@@ -67,8 +67,8 @@ def profile_parse(every: int, scale: str = "province", seed: int = 2015, grouped
 
 def _profile_grouped(root: Path, files: list[dict]) -> None:
     from bench.stages import read_file_floor
-    from orchestration.defs.ingest.pipeline import FoundFile, Plan, _file_tasks, _groups
-    from orchestration.defs.ingest.reader import parse_files
+    from orchestration.lib.ingest.pipeline import FoundFile, Plan, _file_tasks, _groups
+    from orchestration.lib.ingest.reader import parse_files
     from orchestration.sources import SOURCES
 
     started = time.process_time()
@@ -95,8 +95,8 @@ def _profile_grouped(root: Path, files: list[dict]) -> None:
 def profile_model(name: str, threads: int, work: Path) -> None:
     import duckdb
 
-    from orchestration.defs.transform.duckdb_pii_plugin import hmac_macro_sql
-    from orchestration.resources import pii_key
+    from orchestration.lib.transform.duckdb_pii_plugin import hmac_macro_sql
+    from orchestration.settings import pii_key
 
     compiled = next((work / "dbt_target" / "compiled").rglob(f"{name}.sql"))
     warehouse = work / "stages" / "training.duckdb"

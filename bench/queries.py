@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR
 
 README = DBT_PROJECT_DIR / "README.md"
 SECTION = "## Questions analysts ask"

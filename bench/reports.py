@@ -13,8 +13,8 @@ import duckdb
 
 
 def build_all_reports(warehouse: Path, out_dir: Path, force: bool = True) -> dict:
-    from orchestration.defs.reports.builder import Outcome, write_city_reports, write_province_summary
-    from orchestration.defs.reports.data import ReportData, data_months
+    from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
+    from orchestration.lib.reports.data import ReportData, data_months
 
     outcome = Outcome()
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -29,7 +29,7 @@ from pathlib import Path
 from bench import report, world
 from bench.measure import Measurement, run_stage
 from orchestration.generate.run import GENERATOR_VERSION
-from orchestration.instance import OFFLINE_ENV
+from orchestration.settings import OFFLINE_ENV
 
 STAGES = (
     "floor",

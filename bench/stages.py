@@ -32,7 +32,7 @@ QUERY_REPEATS = 10
 
 
 def data_files(raw_dir: Path) -> list[Path]:
-    from orchestration.defs.ingest.file_types import DATA_EXTENSIONS
+    from orchestration.lib.ingest.file_types import DATA_EXTENSIONS
     from orchestration.sources import SOURCES
 
     files = []
@@ -93,11 +93,11 @@ def stage_floor(args) -> None:
     )
 
 
-# --- ingest, plain function (orchestration/defs/ingest/pipeline.py) ----------------------------
+# --- ingest, plain function (orchestration/lib/ingest/pipeline.py) ----------------------------
 
 
 def stage_ingest(args) -> None:
-    from orchestration.defs.ingest.pipeline import ingest_raw
+    from orchestration.lib.ingest.pipeline import ingest_raw
 
     report = ingest_raw(args.raw, args.warehouse, workers=args.workers)
     outcomes = report.outcomes
@@ -122,9 +122,8 @@ def stage_ingest(args) -> None:
 
 
 def stage_dbt(args) -> None:
-    from orchestration.defs.transform.project import dbt_executable
-    from orchestration.instance import OFFLINE_ENV
-    from orchestration.resources import DBT_PROJECT_DIR
+    from orchestration.lib.transform.project import dbt_executable
+    from orchestration.settings import DBT_PROJECT_DIR, OFFLINE_ENV
 
     target = args.work / "dbt_target"
     env = {
@@ -170,8 +169,8 @@ def _raw_rows(warehouse: Path) -> int:
 def stage_quality(args) -> None:
     import duckdb
 
-    from orchestration.defs.quality.gx_runner import load_suite, run_suite, suite_names
-    from orchestration.defs.quality.validation_runs import append_run
+    from orchestration.lib.quality.gx_runner import load_suite, run_suite, suite_names
+    from orchestration.lib.quality.validation_runs import append_run
 
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     suites = {}
@@ -209,7 +208,7 @@ def stage_reports(args) -> None:
 
 
 def stage_publish(args) -> None:
-    from orchestration.defs.publish.snapshot import publish_snapshot
+    from orchestration.lib.publish.snapshot import publish_snapshot
 
     stats = publish_snapshot(args.warehouse, args.snapshot)
     report_result(tables=len(stats.tables), rows=sum(stats.tables.values()), bytes=stats.bytes)

@@ -69,7 +69,7 @@ def write_next_month_ledger(world: Path, raw_dir: Path, scratch: Path) -> tuple[
     import duckdb
     import xlsxwriter
 
-    from orchestration.defs.ingest.reader import parse_file
+    from orchestration.lib.ingest.reader import parse_file
 
     entry = pick_ledger(world)
     source = SOURCES["training_records"]

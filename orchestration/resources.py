@@ -1,53 +1,170 @@
-"""Paths and settings from environment variables, with defaults that work on a fresh checkout."""
+"""The Dagster resources every asset and check takes its settings from.
+
+``build_resources(settings)`` is the one place they are made: the code location builds them from
+the environment once (``Settings.from_env``, the single reader of environment variables), `make
+run` and the tests from the Settings they were given. Assets never read the environment.
+
+- ``paths``: the raw folder, the warehouse, the analysts' snapshot and the reports folder;
+- ``warehouse``: DuckDB (dagster-duckdb), the warehouse connection of the assets and checks;
+- ``pii_key``: the pseudonymisation key (refuses the development key in production);
+- ``dbt``: dbt without `dbt --version` (which calls pypi.org), pointed at the same warehouse and key.
+
+The plain settings (Settings, pii_key, REPO_ROOT, …) live in ``orchestration.settings``, which
+imports nothing heavy (ingest worker processes and the dbt plugin import it); they are
+re-exported here.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+from packaging import version
 
-# Development default for the pseudonymisation key. Production sets TRAINING_PII_KEY and
-# TRAINING_ENV=production, in which case a missing key stops the run.
-DEV_PII_KEY = "dev-only-not-secret-gansu-training"
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    DEV_PII_KEY,
+    EXPECTATIONS_DIR,
+    REPO_ROOT,
+    Settings,
+    pii_key,
+    resolve_pii_key,
+)
+
+__all__ = [
+    "DBT_PROJECT_DIR",
+    "DEV_PII_KEY",
+    "EXPECTATIONS_DIR",
+    "REPO_ROOT",
+    "OfflineDbtCliResource",
+    "PathsResource",
+    "PiiKeyResource",
+    "Settings",
+    "WarehouseResource",
+    "build_resources",
+    "pii_key",
+]
 
 
-def _path(var: str, default: Path) -> Path:
-    value = os.environ.get(var)
-    path = Path(value) if value else default
-    return path if path.is_absolute() else (REPO_ROOT / path)
+class PathsResource(dg.ConfigurableResource):
+    """Where the pipeline reads and writes (absolute paths, resolved by Settings)."""
 
-
-@dataclass(frozen=True)
-class Settings:
-    raw_dir: Path
-    warehouse: Path
-    analytics_db: Path
-    reports_dir: Path
-    dagster_home: Path
+    raw_dir: str
+    warehouse: str
+    analytics_db: str
+    reports_dir: str
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_settings(cls, settings: Settings) -> PathsResource:
         return cls(
-            raw_dir=_path("TRAINING_RAW_DIR", REPO_ROOT / "raw"),
-            warehouse=_path("TRAINING_WAREHOUSE", REPO_ROOT / "warehouse" / "training.duckdb"),
-            analytics_db=_path("TRAINING_ANALYTICS_DB", REPO_ROOT / "warehouse" / "analytics.duckdb"),
-            reports_dir=_path("TRAINING_REPORTS_DIR", REPO_ROOT / "reports"),
-            dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
+            raw_dir=str(settings.raw_dir),
+            warehouse=str(settings.warehouse),
+            analytics_db=str(settings.analytics_db),
+            reports_dir=str(settings.reports_dir),
         )
 
+    @property
+    def raw_path(self) -> Path:
+        return Path(self.raw_dir)
 
-def pii_key() -> str:
-    """The HMAC key for pseudonymous person and household keys."""
-    key = os.environ.get("TRAINING_PII_KEY")
-    if key:
-        return key
-    if os.environ.get("TRAINING_ENV", "development").lower() == "production":
-        raise RuntimeError(
-            "TRAINING_PII_KEY is not set but TRAINING_ENV=production: refusing to pseudonymise "
-            "personal data with the public development key. Set TRAINING_PII_KEY to a secret."
+    @property
+    def warehouse_path(self) -> Path:
+        return Path(self.warehouse)
+
+    @property
+    def analytics_db_path(self) -> Path:
+        return Path(self.analytics_db)
+
+    @property
+    def reports_path(self) -> Path:
+        return Path(self.reports_dir)
+
+
+class WarehouseResource(DuckDBResource):
+    """The warehouse in DuckDB: ``get_connection()`` (dagster-duckdb) to write, and
+    ``read_only_connection()`` for the assets that only read it."""
+
+    @contextmanager
+    def read_only_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with duckdb.connect(self.database, read_only=True) as con:
+            yield con
+
+
+class PiiKeyResource(dg.ConfigurableResource):
+    """The HMAC key for pseudonymous person and household keys. ``value()`` raises in production
+    when no key was set, rather than pseudonymise with the public development key."""
+
+    key: str = ""
+    environment: str = "development"
+
+    @classmethod
+    def from_env(cls) -> PiiKeyResource:
+        return cls(
+            key=os.environ.get("TRAINING_PII_KEY", ""),
+            environment=os.environ.get("TRAINING_ENV", "development"),
         )
-    return DEV_PII_KEY
+
+    def value(self) -> str:
+        return resolve_pii_key(self.key, self.environment)
+
+
+class OfflineDbtCliResource(DbtCliResource):
+    """DbtCliResource that never runs `dbt --version` (which calls pypi.org), and runs dbt on the
+    warehouse and with the key it was given.
+
+    dagster-dbt only needs the major version (to tell dbt-core from dbt Fusion); dbt-core is
+    installed in this environment, so its package version is the answer. profiles.yml reads the
+    warehouse path from TRAINING_WAREHOUSE and the plugin the key from TRAINING_PII_KEY: dbt gets
+    them from ``warehouse`` and ``pii_key`` for the length of the call (dagster-dbt passes dbt this
+    process's environment and reads the profile in this process).
+    """
+
+    warehouse: str = ""
+    pii_key: str = ""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        from dbt.version import __version__ as dbt_core_version
+
+        return version.parse(dbt_core_version)
+
+    def cli(self, args, **kwargs):  # noqa: ANN001, ANN201 - DbtCliResource.cli's signature
+        overrides = {"TRAINING_WAREHOUSE": self.warehouse, "TRAINING_PII_KEY": self.pii_key}
+        overrides = {name: value for name, value in overrides.items() if value}
+        saved = {name: os.environ.get(name) for name in overrides}
+        os.environ.update(overrides)
+        try:
+            return super().cli(args, **kwargs)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def build_resources(settings: Settings | None = None, pii: PiiKeyResource | None = None) -> dict:
+    """Every resource of the code location, from the given Settings (default: the environment)."""
+    from orchestration.lib.transform.project import dbt_executable, dbt_project
+
+    settings = settings or Settings.from_env()
+    pii = pii or PiiKeyResource.from_env()
+    return {
+        "paths": PathsResource.from_settings(settings),
+        "warehouse": WarehouseResource(database=str(settings.warehouse)),
+        "pii_key": pii,
+        # dbt_executable: the virtual environment's dbt, also when its bin/ is not on PATH.
+        "dbt": OfflineDbtCliResource(
+            project_dir=dbt_project,
+            dbt_executable=dbt_executable(),
+            warehouse=str(settings.warehouse),
+            pii_key=pii.key,
+        ),
+    }

@@ -5,7 +5,7 @@ the ingest reader that parses them and the dbt staging models that type them. Ev
 that names a raw column comes from here.
 
 Each column has an English name (the column in ``raw.<table>``), the canonical Chinese
-header (first in SOURCES.md) and the variants real offices write. Programme columns of the
+header (first in docs/sources.md) and the variants real offices write. Programme columns of the
 wide sheets (war maps, progress reports, task allocations) are named ``<prefix>_<code>``
 with the programme code in lower case, e.g. ``plan_employ``; their headers are the
 programme's Chinese name or any of its variants (``dbt_project/seeds/programme_name_variants.csv``),
@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Order matters: this is the order of the seven programmes in DOMAIN.md.
+# Order matters: this is the order of the seven programmes in docs/domain.md.
 PROGRAMME_CODES = ("EMPLOY", "TWO_AFTER", "BRAND", "FARMER", "LEADER", "UPSKILL", "STARTUP")
 
-# Canonical Chinese names of the programmes, as in DOMAIN.md (the seed holds the variants).
+# Canonical Chinese names of the programmes, as in docs/domain.md (the seed holds the variants).
 PROGRAMME_NAMES = {
     "EMPLOY": "就业技能培训",
     "TWO_AFTER": "“两后生”职业技能学历教育培训",

@@ -11,7 +11,6 @@ import pytest
 
 from orchestration.resources import REPO_ROOT, Settings
 
-SHARED_DIR = REPO_ROOT.parent / "shared"
 SAMPLE_RAW_DIR = REPO_ROOT / "raw"
 
 BUILD_ENV_VARS = (
@@ -40,22 +39,34 @@ def build_env(root: Path, raw_dir: Path) -> dict[str, str]:
     }
 
 
+def build_settings(root: Path, raw_dir: Path) -> Settings:
+    """Settings for an in-process build whose outputs all live under `root` (as `build_env`)."""
+    return Settings(
+        raw_dir=raw_dir,
+        warehouse=root / "warehouse" / "training.duckdb",
+        analytics_db=root / "warehouse" / "analytics.duckdb",
+        reports_dir=root / "reports",
+        dagster_home=root / "dagster_home",
+    )
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> SampleBuild:
-    """The full pipeline run once, in-process, on the committed sample in raw/."""
-    from orchestration.run import run_full_refresh
+    """The full pipeline run once, in-process, on the committed sample in raw/.
 
-    root = tmp_path_factory.mktemp("sample_build")
-    saved = {k: os.environ.get(k) for k in BUILD_ENV_VARS}
-    os.environ.update(build_env(root, SAMPLE_RAW_DIR))
+    The settings are passed to the run, not written into the environment; the run itself points
+    Dagster at its instance through DAGSTER_HOME, which is put back afterwards.
+    """
+    from orchestration.cli.run import run_full_refresh
+
+    settings = build_settings(tmp_path_factory.mktemp("sample_build"), SAMPLE_RAW_DIR)
+    saved_home = os.environ.get("DAGSTER_HOME")
     try:
-        settings = Settings.from_env()
         result = run_full_refresh(settings)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        if saved_home is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved_home
     assert result.success, "the sample build failed; see the Dagster log above"
     return SampleBuild(settings, result)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.ingest.pipeline import IngestReport, ingest_raw
+from orchestration.lib.ingest.pipeline import IngestReport, ingest_raw
 from orchestration.sources import SOURCES
 
 Row = Sequence[object]

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from orchestration.defs.ingest.reasons import ROW_REASONS
+from orchestration.lib.ingest.reasons import ROW_REASONS
 from orchestration.resources import REPO_ROOT
 from orchestration.sources import SOURCES
 from tests.conftest import BUILD_ENV_VARS, build_env
@@ -307,7 +307,7 @@ print(json.dumps({"seen": seen, "errors": errors, "reads": reads}))
 def publish_older_build(sample_warehouse: Path, target: Path, work: Path) -> None:
     """An earlier month's snapshot at `target`: the sample's marts and dq without the last
     quarter's rows, so that a reader can tell it from the snapshot of a full build."""
-    from orchestration.defs.publish.snapshot import publish_snapshot
+    from orchestration.lib.publish.snapshot import publish_snapshot
 
     work.mkdir(parents=True, exist_ok=True)
     older = work / "older.duckdb"

@@ -20,7 +20,7 @@ from bench.queries import analyst_queries
 from bench.report import judge, table
 from bench.scale10 import synthesise
 from bench.world import pick_ledger, write_next_month_ledger
-from orchestration.defs.ingest.reader import parse_file
+from orchestration.lib.ingest.reader import parse_file
 from orchestration.resources import REPO_ROOT
 
 STAGE_KEYS = {

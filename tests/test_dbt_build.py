@@ -19,14 +19,14 @@ import duckdb
 import pytest
 from stdnum.cn import ric
 
-from orchestration.defs.transform.duckdb_pii_plugin import hmac_sha256_hex
+from orchestration.lib.transform.duckdb_pii_plugin import hmac_sha256_hex
 from orchestration.resources import DBT_PROJECT_DIR
 from orchestration.sources import PROGRAMME_CODES, SOURCES, raw_table_ddl
 
 PII_KEY = "test-key-for-the-dbt-build"
 DBT = Path(sys.executable).parent / "dbt"
 
-# DOMAIN.md: the 2015 task per programme; three counties share it.
+# docs/domain.md: the 2015 task per programme; three counties share it.
 TASK_2015 = {
     "EMPLOY": 123_000,
     "TWO_AFTER": 120_000,

@@ -12,9 +12,8 @@ import pytest
 from dagster_dbt import DbtProject
 
 from orchestration.defs.transform.assets import gansu_training_dbt
-from orchestration.defs.transform.project import dbt_executable, ensure_manifest, manifest_is_stale
-from orchestration.instance import OfflineDbtCliResource
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.lib.transform.project import dbt_executable, ensure_manifest, manifest_is_stale
+from orchestration.resources import DBT_PROJECT_DIR, OfflineDbtCliResource, PiiKeyResource
 from orchestration.sources import SOURCES
 
 
@@ -83,18 +82,22 @@ def test_manifest_is_parsed_when_missing_and_again_when_a_model_changes(tmp_path
 
 
 @pytest.mark.slow
-def test_materialising_the_dbt_assets_builds_the_marts(tmp_path, monkeypatch):
+def test_materialising_the_dbt_assets_builds_the_marts(tmp_path):
     from tests.test_dbt_build import PII_KEY, TASK_2015, write_raw_world
 
     warehouse = tmp_path / "training.duckdb"
     write_raw_world(warehouse)
-    monkeypatch.setenv("TRAINING_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("TRAINING_PII_KEY", PII_KEY)
-    dbt = OfflineDbtCliResource(project_dir=os.fspath(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    # The settings go in through the resources: the dbt resource hands dbt the warehouse and the key.
+    dbt = OfflineDbtCliResource(
+        project_dir=os.fspath(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+        warehouse=str(warehouse),
+        pii_key=PII_KEY,
+    )
     result = dg.materialize(
         [gansu_training_dbt],
         selection=dg.AssetSelection.groups("staging", "marts"),
-        resources={"dbt": dbt},
+        resources={"dbt": dbt, "pii_key": PiiKeyResource(key=PII_KEY)},
         raise_on_error=False,
     )
     assert result.success

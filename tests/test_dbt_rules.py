@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.defs.transform.duckdb_pii_plugin import hmac_macro_sql, hmac_sha256_hex
 from orchestration.generate.vocab import CATEGORY_PROGRAMMES, NEED_KEYWORDS
+from orchestration.lib.transform.duckdb_pii_plugin import hmac_macro_sql, hmac_sha256_hex
 from orchestration.resources import DBT_PROJECT_DIR, REPO_ROOT
 from orchestration.sources import PROGRAMME_CODES
 

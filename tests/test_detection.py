@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.defs.quality.catalog import CHECKS
-from orchestration.defs.transform.duckdb_pii_plugin import hmac_sha256_hex
+from orchestration.lib.quality.catalog import CHECKS
+from orchestration.lib.transform.duckdb_pii_plugin import hmac_sha256_hex
 from tests.conftest import BUILD_ENV_VARS, SAMPLE_RAW_DIR, build_env
 
 ROW_KINDS = {
@@ -180,9 +180,9 @@ def test_the_clean_world_check_passes_the_dirty_one_fails(sample_build):
 
 @pytest.mark.slow
 def test_a_world_without_defects_gives_no_error_finding(tmp_path):
+    from orchestration.cli.run import run_full_refresh
     from orchestration.generate.run import generate
     from orchestration.resources import Settings
-    from orchestration.run import run_full_refresh
 
     raw_dir = tmp_path / "raw"
     with open(os.devnull, "w") as quiet:

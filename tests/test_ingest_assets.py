@@ -6,15 +6,14 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.ingest.assets import CHECK_NAME, RAW_ASSET_KEYS, raw_asset_key, raw_sources
+from orchestration.resources import PathsResource, WarehouseResource
 from orchestration.sources import SOURCES
 from tests.ingest_cases import Warehouse, households, write_csv, write_xlsx
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch) -> Warehouse:
+def env(tmp_path) -> Warehouse:
     wh = Warehouse(tmp_path)
-    monkeypatch.setenv("TRAINING_RAW_DIR", str(wh.raw))
-    monkeypatch.setenv("TRAINING_WAREHOUSE", str(wh.path))
     write_xlsx(wh.file("household_sheets", "good.xlsx"), {"S": households(3)})
     wh.file("household_sheets", "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     write_csv(
@@ -22,6 +21,17 @@ def env(tmp_path, monkeypatch) -> Warehouse:
         [["县区", "乡镇", "行政村", "总户数"], ["康乐县", "城关镇", "村1", "9"]],
     )
     return wh
+
+
+def resources(wh: Warehouse) -> dict:
+    """The settings the assets take: the raw folder and the warehouse of this test."""
+    paths = PathsResource(
+        raw_dir=str(wh.raw),
+        warehouse=str(wh.path),
+        analytics_db=str(wh.path.with_name("analytics.duckdb")),
+        reports_dir=str(wh.path.parent / "reports"),
+    )
+    return {"paths": paths, "warehouse": WarehouseResource(database=str(wh.path))}
 
 
 def test_seven_assets_in_the_ingest_group():
@@ -37,7 +47,7 @@ def test_seven_assets_in_the_ingest_group():
 
 
 def test_materialise_all_sources_and_checks(env):
-    result = dg.materialize([raw_sources], instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize([raw_sources], instance=dg.DagsterInstance.ephemeral(), resources=resources(env))
     assert result.success  # a broken file does not fail the run
     materialised = {m.asset_key: m for m in result.get_asset_materialization_events()}
     assert set(materialised) == set(RAW_ASSET_KEYS.values())
@@ -62,6 +72,7 @@ def test_materialise_one_source_alone(env):
         [raw_sources],
         selection=[raw_asset_key("village_statistics")],
         instance=dg.DagsterInstance.ephemeral(),
+        resources=resources(env),
     )
     assert result.success
     assert [m.asset_key for m in result.get_asset_materialization_events()] == [

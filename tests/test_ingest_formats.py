@@ -8,8 +8,8 @@ import json
 import duckdb
 import pytest
 
-from orchestration.defs.ingest.headers import HeaderIndex, normalise_header
-from orchestration.defs.ingest.reader import parse_file
+from orchestration.lib.ingest.headers import HeaderIndex, normalise_header
+from orchestration.lib.ingest.reader import parse_file
 from orchestration.sources import PROGRAMME_CODES, PROGRAMME_NAMES, SOURCES
 from tests.ingest_cases import (
     HOUSEHOLD_HEADERS,

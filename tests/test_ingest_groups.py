@@ -10,8 +10,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orchestration.defs.ingest import pipeline, reader
-from orchestration.defs.ingest.reader import FileTask, parse_files
+from orchestration.lib.ingest import pipeline, reader
+from orchestration.lib.ingest.reader import FileTask, parse_files
 from tests.ingest_cases import Warehouse, household_row, households, write_csv, write_xls, write_xlsx
 
 FOLDER = "household_sheets"

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from orchestration.defs.ingest import pipeline
+from orchestration.lib.ingest import pipeline
 from tests.ingest_cases import Warehouse, households, write_csv, write_xlsx
 
 HH = "household_sheets"
@@ -229,7 +229,7 @@ def test_killed_run_then_rerun_equals_an_uninterrupted_run(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "orchestration.defs.ingest.pipeline",
+        "orchestration.lib.ingest.pipeline",
         "--raw",
         str(killed.raw),
         "--warehouse",

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.defs.ingest.audit import ensure_schema
-from orchestration.defs.ingest.pipeline import display_name
+from orchestration.lib.ingest.audit import ensure_schema
+from orchestration.lib.ingest.pipeline import display_name
 from tests.ingest_cases import Warehouse, households, write_csv, write_xlsx
 
 FOLDER = "household_sheets"

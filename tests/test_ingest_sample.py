@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from orchestration.defs.ingest.reasons import CELL_REASONS, REJECTING_CODES, ROW_REASONS, SHEET_REASONS
+from orchestration.lib.ingest.reasons import CELL_REASONS, REJECTING_CODES, ROW_REASONS, SHEET_REASONS
 from orchestration.resources import REPO_ROOT
 from orchestration.sources import SOURCES
 from tests.ingest_cases import Warehouse

@@ -17,7 +17,7 @@ ROWS = 300_000
 PROBE = """
 import sys
 from pathlib import Path
-from orchestration.defs.ingest.reader import parse_file
+from orchestration.lib.ingest.reader import parse_file
 result = parse_file(Path(sys.argv[1]), "household_members", Path(sys.argv[2]))
 status = open("/proc/self/status").read().split("VmHWM:")[1].split()
 print(result.status, result.rows_read, result.rows_loaded, int(status[0]) // 1024)

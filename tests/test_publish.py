@@ -1,6 +1,5 @@
 """The analysts' snapshot: only marts and dq, no personal data, replaced atomically."""
 
-import importlib.util
 import json
 import os
 import stat
@@ -14,7 +13,7 @@ import duckdb
 import pytest
 
 from orchestration.defs.publish.assets import analytics_snapshot, published_table_keys, schema_of
-from orchestration.defs.publish.snapshot import (
+from orchestration.lib.publish.snapshot import (
     PUBLISHED_SCHEMAS,
     PersonalDataError,
     building_path,
@@ -22,18 +21,10 @@ from orchestration.defs.publish.snapshot import (
     publish_snapshot,
     snapshot_schemas,
 )
-from tests.conftest import SHARED_DIR
+from orchestration.resources import PathsResource
+from tests.test_contract import check_analytics
 
 ID_NUMBER = "620102198501011234"
-
-
-def load_contract():
-    spec = importlib.util.spec_from_file_location(
-        "check_warehouse", SHARED_DIR / "contract" / "check_warehouse.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_warehouse(path: Path, version: int = 1, rows: int = 1000) -> Path:
@@ -87,7 +78,7 @@ def test_snapshot_holds_marts_and_dq_and_nothing_personal(tmp_path):
         "marts.v_programmes": 1,
     }
     assert stats.bytes == target.stat().st_size > 0
-    assert load_contract().check_analytics(str(target)) == []
+    assert check_analytics(str(target)) == []
     with duckdb.connect(str(target), read_only=True) as con:
         comments = con.execute(
             "select comment from duckdb_tables() where table_name = 'fct_training_enrolments'"
@@ -247,12 +238,18 @@ def test_readers_see_the_old_or_the_new_snapshot_never_an_error_or_a_mix(tmp_pat
         assert len({seen[0] for seen in result["seen"]}) >= 3, (published, len(result["seen"]))
 
 
-def test_asset_publishes_with_metadata(tmp_path, monkeypatch):
+def test_asset_publishes_with_metadata(tmp_path):
     warehouse = make_warehouse(tmp_path / "training.duckdb")
-    monkeypatch.setenv("TRAINING_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("TRAINING_ANALYTICS_DB", str(tmp_path / "out" / "analytics.duckdb"))
+    paths = PathsResource(
+        raw_dir=str(tmp_path / "raw"),
+        warehouse=str(warehouse),
+        analytics_db=str(tmp_path / "out" / "analytics.duckdb"),
+        reports_dir=str(tmp_path / "reports"),
+    )
 
-    result = dg.materialize([analytics_snapshot], instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize(
+        [analytics_snapshot], instance=dg.DagsterInstance.ephemeral(), resources={"paths": paths}
+    )
 
     assert result.success
     (event,) = result.get_asset_materialization_events()

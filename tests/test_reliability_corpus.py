@@ -1059,7 +1059,7 @@ ROWS_300K = 300_000
 PROBE_300K = """
 import sys
 from pathlib import Path
-from orchestration.defs.ingest.pipeline import ingest_raw
+from orchestration.lib.ingest.pipeline import ingest_raw
 
 report = ingest_raw(Path(sys.argv[1]), Path(sys.argv[2]), ["household_members"], workers=2)
 (outcome,) = report.outcomes

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.defs.transform.project import dbt_executable
+from orchestration.lib.transform.project import dbt_executable
 from orchestration.resources import DBT_PROJECT_DIR, DEV_PII_KEY, pii_key
 from tests.ingest_cases import households, table, write_csv, write_xlsx
 from tests.reliability_helpers import (

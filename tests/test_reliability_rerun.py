@@ -31,7 +31,7 @@ class Rerun:
 
 @pytest.fixture(scope="module")
 def rerun(sample_build, tmp_path_factory) -> Rerun:
-    from orchestration.run import run_full_refresh
+    from orchestration.cli.run import run_full_refresh
 
     root = tmp_path_factory.mktemp("rerun")
     env = build_env(root, SAMPLE_RAW_DIR)

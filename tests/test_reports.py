@@ -15,11 +15,11 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration.defs.quality.catalog import CHECKS
-from orchestration.defs.quality.masking import mask_id
-from orchestration.defs.reports import data, freshness
-from orchestration.defs.reports.builder import Outcome, write_city_reports, write_province_summary
-from orchestration.defs.reports.content import INGEST_CHECKS, NOT_LOADED_SHEET
+from orchestration.lib.quality.catalog import CHECKS
+from orchestration.lib.quality.masking import mask_id
+from orchestration.lib.reports import data, freshness
+from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
+from orchestration.lib.reports.content import INGEST_CHECKS, NOT_LOADED_SHEET
 from tests.conftest import SAMPLE_RAW_DIR
 
 MONTH = "2015-10"
@@ -402,16 +402,22 @@ def test_a_deleted_file_or_a_new_report_version_writes_again(sample_build, tmp_p
     assert sorted(bumped.written) == sorted(first.written) and bumped.unchanged == []
 
 
-def test_the_asset_reports_what_it_wrote_and_what_was_up_to_date(sample_build, tmp_path, monkeypatch):
+def test_the_asset_reports_what_it_wrote_and_what_was_up_to_date(sample_build, tmp_path):
+    import dataclasses
+
     import dagster as dg
 
     from orchestration.defs.reports.assets import city_quality_reports
+    from orchestration.resources import build_resources
 
-    monkeypatch.setenv("TRAINING_WAREHOUSE", str(sample_build.settings.warehouse))
-    monkeypatch.setenv("TRAINING_REPORTS_DIR", str(tmp_path))
+    resources = build_resources(dataclasses.replace(sample_build.settings, reports_dir=tmp_path))
 
     def run() -> dict:
-        result = dg.materialize([city_quality_reports], partition_key=MONTH)
+        result = dg.materialize(
+            [city_quality_reports],
+            partition_key=MONTH,
+            resources={"paths": resources["paths"], "warehouse": resources["warehouse"]},
+        )
         (event,) = result.get_asset_materialization_events()
         return {k: v.value for k, v in event.materialization.metadata.items()}
 

@@ -18,8 +18,8 @@ import pytest
 from dagster._core.definitions.backfill_policy import BackfillPolicyType
 from dagster._core.instance.ref import InstanceRef
 
+from orchestration.cli.instance import prepare_dagster_home
 from orchestration.defs.schedules import monthly_partitions
-from orchestration.instance import prepare_dagster_home
 from orchestration.resources import REPO_ROOT
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"
 REGIONS_SCRIPT = REPO / "dbt_project" / "scripts" / "make_regions_seed.py"
 
-# DOMAIN.md, "The seven programmes": code -> (Chinese name, minimum duration, unit, per year,
+# docs/domain.md, "The seven programmes": code -> (Chinese name, minimum duration, unit, per year,
 # 2015–2020 total, 2015 task).
 DOMAIN_PROGRAMMES = {
     "EMPLOY": ("就业技能培训", 15, "day", 110_000, 669_000, 123_000),

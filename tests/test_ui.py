@@ -23,14 +23,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.instance import prepare_dagster_home
+from orchestration.cli.instance import prepare_dagster_home
 from orchestration.resources import REPO_ROOT
 from orchestration.sources import SOURCES
 
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 
-# Which groups may feed each group (the flow in ARCHITECTURE.md). A group present in the code
+# Which groups may feed each group (the flow in docs/architecture.md). A group present in the code
 # location must have at least one asset fed from one of these.
 FED_BY = {
     "staging": {"ingest", "staging"},
@@ -322,7 +322,7 @@ def test_dbt_resource_never_runs_dbt_version(tmp_path):
     from dagster_dbt import DbtCliResource
     from dbt.version import __version__ as dbt_core_version
 
-    from orchestration.instance import OfflineDbtCliResource
+    from orchestration.resources import OfflineDbtCliResource
 
     marker = tmp_path / "dbt_was_run"
     fake_dbt = tmp_path / "dbt"

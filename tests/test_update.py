@@ -1,4 +1,4 @@
-"""`make run` rebuilds only what changed (orchestration/run.py, orchestration/build_state.py).
+"""`make run` rebuilds only what changed (orchestration/cli/run.py, orchestration/cli/build_state.py).
 
 On a copy of the session's sample build (whose full_refresh recorded a complete build): a run
 with nothing new plans nothing; a new county ledger rebuilds what is downstream of
@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from orchestration.resources import Settings
-from tests.conftest import BUILD_ENV_VARS, SAMPLE_RAW_DIR, build_env
+from tests.conftest import SAMPLE_RAW_DIR, build_env
 from tests.reliability_helpers import checksums, differing
 
 pytestmark = pytest.mark.slow
@@ -48,18 +48,24 @@ def _copy_build(source: Settings, root: Path, raw_dir: Path) -> dict[str, str]:
 
 
 def _update(env: dict[str, str], force_full: bool = False):
-    from orchestration.run import run_update
+    from orchestration.cli.run import run_update
 
-    saved = {k: os.environ.get(k) for k in BUILD_ENV_VARS}
-    os.environ.update(env)
+    # The settings go to the run; only DAGSTER_HOME, which the run points at its instance, is put back.
+    settings = Settings(
+        raw_dir=Path(env["TRAINING_RAW_DIR"]),
+        warehouse=Path(env["TRAINING_WAREHOUSE"]),
+        analytics_db=Path(env["TRAINING_ANALYTICS_DB"]),
+        reports_dir=Path(env["TRAINING_REPORTS_DIR"]),
+        dagster_home=Path(env["DAGSTER_HOME"]),
+    )
+    saved_home = os.environ.get("DAGSTER_HOME")
     try:
-        return Settings.from_env(), run_update(Settings.from_env(), force_full=force_full, log=lambda _: None)
+        return settings, run_update(settings, force_full=force_full, log=lambda _: None)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        if saved_home is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved_home
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +132,7 @@ def test_new_ledger_rebuilds_only_what_is_downstream_of_the_ledgers(updates: Upd
 
 
 def test_a_successful_update_is_recorded_and_the_next_plans_nothing(updates: Updates):
-    from orchestration.build_state import plan_build
+    from orchestration.cli.build_state import plan_build
 
     with duckdb.connect(str(updates.incremental.warehouse), read_only=True) as con:
         modes = [m for (m,) in con.execute("select mode from audit.builds order by finished_at").fetchall()]
@@ -171,7 +177,7 @@ def test_snapshot_of_the_update_holds_the_new_ledger(updates: Updates):
 def test_plan_follows_the_last_record(updates: Updates, tmp_path, monkeypatch):
     """No record (a fresh or a killed-before-recording warehouse) plans everything; a record of the
     current state plans nothing; a changed PII key plans everything."""
-    from orchestration.build_state import plan_build, record_build
+    from orchestration.cli.build_state import plan_build, record_build
 
     warehouse = tmp_path / "training.duckdb"
     shutil.copyfile(updates.incremental.warehouse, warehouse)

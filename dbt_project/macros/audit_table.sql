@@ -1,4 +1,4 @@
-{#- The ingest's own record (orchestration/defs/ingest/audit.py: audit.current_files,
+{#- The ingest's own record (orchestration/lib/ingest/audit.py: audit.current_files,
     audit.quarantine), read by the dq/ingest models so that a file, sheet or row that could not
     be loaded becomes a finding. Not a dbt source on purpose: the same ingest assets that fill
     raw.* write these tables, and as sources Dagster would draw them as orphan external assets.

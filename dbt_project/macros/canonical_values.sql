@@ -1,4 +1,4 @@
-{#- Enumerations written many ways, mapped to the canonical Chinese values of SOURCES.md.
+{#- Enumerations written many ways, mapped to the canonical Chinese values of docs/sources.md.
     A value that fits none stays null (the raw text is kept beside it in staging). -#}
 
 {% macro canonical_labour_category(expression) -%}

@@ -1,4 +1,4 @@
-{#- The seven programme codes in DOMAIN.md order, lower case as in the raw wide columns
+{#- The seven programme codes in docs/domain.md order, lower case as in the raw wide columns
     (plan_employ, task_two_after, ...). Kept in step with orchestration/sources.py. -#}
 {% macro programme_codes() -%}
     {{ return(['employ', 'two_after', 'brand', 'farmer', 'leader', 'upskill', 'startup']) }}

@@ -1,5 +1,5 @@
 {#- Pseudonymous key: HMAC-SHA256 (keyed with TRAINING_PII_KEY, see the dbt-duckdb plugin
-    orchestration/defs/transform/duckdb_pii_plugin.py) of "<namespace>:<value>", first 128 bits.
+    orchestration/lib/transform/duckdb_pii_plugin.py) of "<namespace>:<value>", first 128 bits.
     The hex digits 0-9 are written as the letters g-p so that a key never contains a run of
     digits that looks like an ID number to the leak checks. Only tables may call it (the
     function is a temporary macro of dbt's own connection). -#}

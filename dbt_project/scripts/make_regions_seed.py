@@ -21,7 +21,7 @@ REVISION = "201512"
 PROVINCE_CODE = "620000"  # 甘肃省
 EXPECTED_CITIES = 14
 EXPECTED_COUNTIES = 86
-NON_PARTICIPATING_CITY = "620200"  # 嘉峪关市 takes no part in the programme (DOMAIN.md)
+NON_PARTICIPATING_CITY = "620200"  # 嘉峪关市 takes no part in the programme (docs/domain.md)
 PLACEHOLDER_NAMES = {"市辖区", "县", "省直辖县级行政区划"}  # statistical codes, not real divisions
 
 # Ethnic groups that appear in the names of Gansu's autonomous counties and prefectures.

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.ingest.file_types import is_candidate
 from orchestration.defs.jobs import full_refresh
+from orchestration.lib.ingest.file_types import is_candidate
 from orchestration.resources import Settings
 from orchestration.sources import SOURCE_BY_FOLDER
 

@@ -20,7 +20,7 @@ FORMATS = ("xlsx", "xls", "ods", "csv-gb18030", "csv-utf8")
 FORMAT_CYCLE = ("xlsx", "xls", "csv-gb18030", "ods", "xlsx", "csv-utf8", "xlsx", "xls")
 EXTENSION = {"xlsx": ".xlsx", "xls": ".xls", "ods": ".ods", "csv-gb18030": ".csv", "csv-utf8": ".csv"}
 
-# Date forms of SOURCES.md. Excel date cells and serial numbers only exist in workbooks.
+# Date forms of docs/sources.md. Excel date cells and serial numbers only exist in workbooks.
 DATE_STYLES_WORKBOOK = (
     ("excel_date", 40), ("serial", 8), ("iso", 14), ("slash", 14), ("dot", 8), ("chinese", 10),
     ("compact", 6),

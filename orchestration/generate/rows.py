@@ -158,7 +158,7 @@ def ledger_row(
     }
 
 
-# Departments that keep their own ledger when a county does not merge them into one (DOMAIN.md:
+# Departments that keep their own ledger when a county does not merge them into one (docs/domain.md:
 # 教育 runs the 两后生 diplomas, 农牧 the new professional farmers, 人社 the rest).
 DEPARTMENTS = (
     ("人力资源和社会保障局", "人社局", ("EMPLOY", "BRAND", "LEADER", "UPSKILL", "STARTUP")),

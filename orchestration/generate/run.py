@@ -181,7 +181,9 @@ def generate(scale_name: str, seed: int, out: Path, defects: str = "all", worker
             results.append(run_county(task))
             progress.update(results[-1])
     else:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        # spawn, not fork: a forked worker of a process with threads (pytest with DuckDB or
+        # Dagster loaded) can inherit a queue lock held at fork time and wait on it for ever
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
             for result in pool.imap_unordered(run_county, tasks):
                 results.append(result)
                 progress.update(result)

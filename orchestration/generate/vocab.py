@@ -35,7 +35,7 @@ EDUCATION_YOUNG = (("初中", 60), ("高中", 30), ("中专", 10))
 
 SKILL_LEVELS = (("无", 80), ("初级工", 12), ("中级工", 5), ("高级工", 2), ("技师", 1))
 
-# Labour categories of DOMAIN.md, plus the non-labour marker the household sheet uses.
+# Labour categories of docs/domain.md, plus the non-labour marker the household sheet uses.
 TRANSFER = "输转就业劳动力"
 FARMING = "从事农业生产和服务的劳动力"
 LEADER_CAT = "致富带头人"
@@ -43,7 +43,7 @@ TWO_AFTER_CAT = "两后生"
 NEW_LABOUR = "新增劳动力"
 NON_LABOUR = "非劳动力"
 
-# Which programmes a labour category points to (DOMAIN.md). 新增劳动力 points to none: a new
+# Which programmes a labour category points to (docs/domain.md). 新增劳动力 points to none: a new
 # worker's need decides. Used by the classification rule.
 CATEGORY_PROGRAMMES = {
     TRANSFER: ("EMPLOY", "BRAND", "UPSKILL"),

@@ -29,7 +29,7 @@ per_member as (
     select
         members.household_key,
         members.trainee_key,
-        -- the five labour categories of DOMAIN.md; 非劳动力 and unrecognised categories are not labour
+        -- the five labour categories of docs/domain.md; 非劳动力 and unrecognised categories are not labour
         bool_or(members.labour_category != '非劳动力') as is_labour_force,
         bool_or(members.has_training_need) as has_training_need,
         bool_or(members.has_certificate) as has_certificate

@@ -50,7 +50,7 @@ keyword_hits as (
 ),
 
 best_keyword as (
-    -- the longest keyword; between equally long ones, the programme first in DOMAIN.md
+    -- the longest keyword; between equally long ones, the programme first in docs/domain.md
     select *
     from keyword_hits
     qualify row_number() over (

@@ -5,14 +5,17 @@ One multi-asset so that one process pool parses every changed file of the select
 """
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
-from orchestration.defs.ingest.pipeline import IngestReport, SourceReport, ingest_raw
-from orchestration.defs.ingest.reasons import REJECTING_CODES
-from orchestration.resources import Settings
+from orchestration.lib.ingest.reasons import REJECTING_CODES
+from orchestration.resources import PathsResource, WarehouseResource
 from orchestration.sources import SOURCES, Source
+
+if TYPE_CHECKING:
+    from orchestration.lib.ingest.pipeline import IngestReport, SourceReport
 
 OWNERS = ["team:data-engineering"]
 CHECK_NAME = "ingest_clean"
@@ -72,13 +75,14 @@ def _check_spec(source: Source) -> dg.AssetCheckSpec:
     can_subset=True,
     description="Ingest every raw file of the selected sources into DuckDB raw.*, incrementally.",
 )
-def raw_sources(context: dg.AssetExecutionContext):
+def raw_sources(context: dg.AssetExecutionContext, paths: PathsResource, warehouse: WarehouseResource):
+    from orchestration.lib.ingest.pipeline import ingest_raw  # numpy and the readers: only when run
+
     names = [key.path[-1] for key in context.selected_asset_keys]
-    settings = Settings.from_env()
     report = ingest_raw(
-        settings.raw_dir, settings.warehouse, names, run_id=context.run.run_id, log=context.log
+        paths.raw_path, paths.warehouse_path, names, run_id=context.run.run_id, log=context.log
     )
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with warehouse.read_only_connection() as con:
         for name in names:
             yield dg.MaterializeResult(
                 asset_key=raw_asset_key(name), metadata=_materialisation_metadata(con, report, name)
@@ -89,7 +93,7 @@ def raw_sources(context: dg.AssetExecutionContext):
                 yield ingest_check_result(con, name)
 
 
-def _materialisation_metadata(con: duckdb.DuckDBPyConnection, report: IngestReport, name: str) -> dict:
+def _materialisation_metadata(con: duckdb.DuckDBPyConnection, report: "IngestReport", name: str) -> dict:
     source_report: SourceReport = report.sources[name]
     parsed = [o for o in source_report.outcomes if o.status in ("loaded", "failed")]
     table_rows, files = con.execute(

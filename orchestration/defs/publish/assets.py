@@ -8,8 +8,8 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.defs.publish.snapshot import PUBLISHED_SCHEMAS, publish_snapshot
-from orchestration.resources import Settings
+from orchestration.lib.publish.snapshot import PUBLISHED_SCHEMAS, publish_snapshot
+from orchestration.resources import PathsResource
 
 # Areas whose assets build tables in the warehouse: dbt models (transform) and the quality checks.
 TABLE_BUILDING_PACKAGES = ("orchestration.defs.transform", "orchestration.defs.quality")
@@ -68,9 +68,8 @@ def published_table_keys() -> list[dg.AssetKey]:
     "TRAINING_ANALYTICS_DB (default warehouse/analytics.duckdb) after every build, checked for "
     "personal data and swapped in with one atomic rename. Read-only; no raw, staging or audit data.",
 )
-def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = Settings.from_env()
-    stats = publish_snapshot(settings.warehouse, settings.analytics_db)
+def analytics_snapshot(context: dg.AssetExecutionContext, paths: PathsResource) -> dg.MaterializeResult:
+    stats = publish_snapshot(paths.warehouse_path, paths.analytics_db_path)
     context.log.info(
         f"published {len(stats.tables)} tables, {stats.bytes:,} bytes in {stats.seconds:.1f} s "
         f"to {stats.path}"

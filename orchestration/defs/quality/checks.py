@@ -33,9 +33,9 @@ import dagster as dg
 import duckdb
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration.defs.quality.suites import suite_meta, suite_names
-from orchestration.defs.quality.validation_runs import append_run, outcome_of
-from orchestration.resources import Settings
+from orchestration.lib.quality.suites import suite_meta, suite_names
+from orchestration.lib.quality.validation_runs import append_run, outcome_of
+from orchestration.resources import WarehouseResource
 
 OWNERS = ["team:data-quality"]
 EXAMPLE_ROWS = 10
@@ -127,13 +127,15 @@ def findings_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataVal
 
 
 def evaluate(
-    suite: str, asset_key: dg.AssetKey, context: dg.AssetCheckExecutionContext
+    suite: str,
+    asset_key: dg.AssetKey,
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
 ) -> dg.AssetCheckResult:
     """Run one suite on the warehouse, append it to dq.validation_runs, turn it into a check result."""
-    from orchestration.defs.quality.gx_runner import load_suite, run_suite  # GX loads in seconds: only here
+    from orchestration.lib.quality.gx_runner import load_suite, run_suite  # GX loads in seconds: only here
 
-    settings = Settings.from_env()
-    with duckdb.connect(str(settings.warehouse)) as con:
+    with warehouse.get_connection() as con:
         run = run_suite(con, load_suite(suite))
         append_run(
             con,
@@ -188,9 +190,9 @@ def raw_source_check(suite: str) -> dg.AssetChecksDefinition:
         description=_description(suite),
         metadata={"owners": OWNERS},
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         try:
-            return evaluate(suite, asset_key, context)
+            return evaluate(suite, asset_key, context, warehouse)
         except Exception as error:  # noqa: BLE001 - a broken validator must not stop the pipeline
             context.log.exception(f"suite {suite} could not run")
             return failed_to_run(suite, asset_key, error)
@@ -214,14 +216,16 @@ raw_source_checks = [raw_source_check(suite) for suite in RAW_SUITES]
     can_subset=True,
     description="Great Expectations suites on the dq reconciliation models and dq.findings.",
 )
-def reconciliation_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+def reconciliation_checks(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckResult]:
     selected = {key.name for key in context.selected_asset_check_keys}
     for suite in DQ_SUITES:
         if check_name(suite) not in selected:
             continue
         asset_key = suite_asset_key(suite)
         try:
-            yield evaluate(suite, asset_key, context)
+            yield evaluate(suite, asset_key, context, warehouse)
         except Exception as error:  # noqa: BLE001 - a broken validator must not hide the findings
             context.log.exception(f"suite {suite} could not run")
             yield failed_to_run(suite, asset_key, error)

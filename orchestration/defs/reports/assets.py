@@ -1,11 +1,12 @@
 """The report assets (group ``reports``): partitioned by month, one run for any range of months.
 
-They read dq.findings and the attainment marts, and run after the checks on dq.findings (those
-checks are blocking, so a report never goes out before its data was checked; they only stop
-it when dq.findings would leak an ID number).
+They read dq.findings, the attainment marts and, for the rows to fix, two staging tables (UPSTREAM
+lists every table they read). They run after the checks on dq.findings (those checks are blocking,
+so a report never goes out before its data was checked; they only stop it when dq.findings would
+leak an ID number).
 
-A report whose inputs did not change is not rewritten (freshness.py); the metadata says how many
-files were written and how many were already up to date.
+A report whose inputs did not change is not rewritten (orchestration/lib/reports/freshness.py);
+the metadata says how many files were written and how many were already up to date.
 """
 
 import time
@@ -13,16 +14,22 @@ import time
 import dagster as dg
 import duckdb
 
-from orchestration.defs.reports import data
-from orchestration.defs.reports.builder import Outcome, write_city_reports, write_province_summary
 from orchestration.defs.schedules import monthly_partitions
-from orchestration.resources import Settings
+from orchestration.lib.reports import data
+from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
+from orchestration.resources import PathsResource, WarehouseResource
 
+# Every table orchestration/lib/reports reads, so the lineage runs unbroken from raw file to report.
 UPSTREAM = [
     dg.AssetKey(["dq", "findings"]),
     dg.AssetKey(["marts", "mart_target_attainment_monthly"]),
     dg.AssetKey(["marts", "mart_city_attainment_monthly"]),
     dg.AssetKey(["marts", "mart_province_attainment_monthly"]),
+    dg.AssetKey(["marts", "dim_programme"]),
+    dg.AssetKey(["reference", "regions"]),
+    # The rows to fix: names and masked ID numbers of the people a finding points at.
+    dg.AssetKey(["staging", "int_household_members_resolved"]),
+    dg.AssetKey(["staging", "int_training_enrolments_checked"]),
 ]
 OWNERS = ["team:data-quality"]
 
@@ -36,15 +43,17 @@ def run_months(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection
     return months
 
 
-def _write(context: dg.AssetExecutionContext, writer) -> dg.MaterializeResult:
-    settings = Settings.from_env()
+def _write(
+    context: dg.AssetExecutionContext, writer, paths: PathsResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    reports_dir = paths.reports_path
     started = time.perf_counter()
     outcome, empty = Outcome(), []
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with warehouse.read_only_connection() as con:
         months = run_months(context, con)
         report_data = data.ReportData(con)  # each table read once for all the run's months
         for month in months:
-            files = writer(con, month, settings.reports_dir, report_data=report_data)
+            files = writer(con, month, reports_dir, report_data=report_data)
             outcome += files
             if not files.files:
                 empty.append(month)
@@ -56,7 +65,7 @@ def _write(context: dg.AssetExecutionContext, writer) -> dg.MaterializeResult:
     )
     return dg.MaterializeResult(
         metadata={
-            "reports_dir": dg.MetadataValue.path(str(settings.reports_dir)),
+            "reports_dir": dg.MetadataValue.path(str(reports_dir)),
             "files": len(outcome.files),
             "files_written": len(written),
             "files_unchanged": len(outcome.unchanged),
@@ -67,7 +76,7 @@ def _write(context: dg.AssetExecutionContext, writer) -> dg.MaterializeResult:
             "months_without_data": dg.MetadataValue.text(", ".join(empty) if empty else "none"),
             "seconds": round(seconds, 2),
             "examples": dg.MetadataValue.md(
-                "\n".join(f"- {p.relative_to(settings.reports_dir)}" for p in written[:8]) or "(none written)"
+                "\n".join(f"- {p.relative_to(reports_dir)}" for p in written[:8]) or "(none written)"
             ),
         }
     )
@@ -86,8 +95,10 @@ def _write(context: dg.AssetExecutionContext, writer) -> dg.MaterializeResult:
     "attainment against the pro-rata line with a chart, one sheet per check with the rows to fix "
     "(file, sheet, row). Only that city's data; ID numbers masked. Months without data are skipped.",
 )
-def city_quality_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return _write(context, write_city_reports)
+def city_quality_reports(
+    context: dg.AssetExecutionContext, paths: PathsResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    return _write(context, write_city_reports, paths, warehouse)
 
 
 @dg.asset(
@@ -101,5 +112,7 @@ def city_quality_reports(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     description="全省汇总 Province summary beside the city reports: <month>/620000_甘肃省.xlsx and .html, "
     "findings by city and check against last month and attainment by city. Counts only, no person.",
 )
-def province_quality_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return _write(context, write_province_summary)
+def province_quality_summary(
+    context: dg.AssetExecutionContext, paths: PathsResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    return _write(context, write_province_summary, paths, warehouse)

@@ -13,8 +13,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.defs.transform.project import dbt_project, ensure_manifest
-from orchestration.resources import pii_key
+from orchestration.lib.transform.project import dbt_project, ensure_manifest
+from orchestration.resources import PiiKeyResource
 
 # First folder under models/ → Dagster group.
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "staging", "marts": "marts", "dq": "quality"}
@@ -42,11 +42,11 @@ translator = TrainingDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_
     # Unpartitioned models in a run over a range of months: build them once, not once a month.
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def gansu_training_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def gansu_training_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, pii_key: PiiKeyResource):
     """dbt build of the selected models, seeds and tests (dbt_project/).
 
-    dbt inherits this process's environment: profiles.yml reads TRAINING_WAREHOUSE (a relative
-    path taken from the repository root, as Settings does) and the plugin TRAINING_PII_KEY.
+    The dbt resource (orchestration/resources.py) hands dbt the warehouse and the key it was built
+    with: profiles.yml reads TRAINING_WAREHOUSE and the plugin TRAINING_PII_KEY.
     """
-    pii_key()  # raises in production when TRAINING_PII_KEY is missing, before dbt starts
+    pii_key.value()  # raises in production when TRAINING_PII_KEY is missing, before dbt starts
     yield from dbt.cli(["build"], context=context).stream()

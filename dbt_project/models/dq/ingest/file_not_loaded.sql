@@ -8,22 +8,14 @@ with problems as (
 
 final as (
     select
-        'file_not_loaded' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        cast(null as varchar) as township,
-        cast(null as varchar) as village,
-        source_file,
-        sheet,
-        row_number,
-        case
-            when problem_level = 'file' then source_file
-            else source_file || ' · ' || sheet
-        end as entity_key,
-        cast(null as varchar) as programme_code,
-        cast(null as varchar) as period,
-        cast(null as date) as as_of_month,
+        {{ dq_finding(
+            'file_not_loaded',
+            township=none,
+            village=none,
+            entity_key="case when problem_level = 'file' then source_file else source_file || ' · ' || sheet end",
+            programme_code=none,
+            month=none
+        ) }}
         case
             when problem_level = 'file' then '整个文件未能导入：'
             else format('工作表“{}”未能导入：', sheet)

@@ -2,7 +2,7 @@
 -- refused or hidden sheet and per row left out, with the audit's Chinese reason split into the
 -- problem and what to do, and the county and city it is attributed to (ingest_file_places).
 -- Only the files as they are now (audit.current_files): a file fixed and sent again drops out.
-{#- Sheet-level reason codes (orchestration/defs/ingest/reasons.py SHEET_REASONS, plus the
+{#- Sheet-level reason codes (orchestration/lib/ingest/reasons.py SHEET_REASONS, plus the
     hidden sheets): their quarantine entries carry the header row but are not a row left out. #}
 {%- set sheet_level_codes = [
     'missing_required_column', 'no_header_row', 'wrong_folder', 'unknown_column',

@@ -7,19 +7,14 @@ with problems as (
 
 final as (
     select
-        'row_not_loaded' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        cast(null as varchar) as township,
-        cast(null as varchar) as village,
-        source_file,
-        sheet,
-        row_number,
-        source_file || ' · ' || coalesce(sheet, '') || ' · ' || cast(row_number as varchar) as entity_key,
-        cast(null as varchar) as programme_code,
-        cast(null as varchar) as period,
-        cast(null as date) as as_of_month,
+        {{ dq_finding(
+            'row_not_loaded',
+            township=none,
+            village=none,
+            entity_key="source_file || ' · ' || coalesce(sheet, '') || ' · ' || cast(row_number as varchar)",
+            programme_code=none,
+            month=none
+        ) }}
         format('第 {} 行未能导入：', row_number) || problem_zh || '。处理办法：' || action_zh as detail,
         reason_code
     from problems

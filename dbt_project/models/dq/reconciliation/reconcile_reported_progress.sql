@@ -2,50 +2,9 @@
 -- the progress report says (已完成, cumulative from January: the county's own row, else the
 -- sum of its townships' rows) against what the real-name ledger counts up to that month under
 -- the counting rule (one per person × programme × year, in the month of the first course).
-with reported as (
-    select * from {{ ref('fct_reported_progress') }}
-    where report_level in ('county', 'township') and reported_done is not null
-),
-
-county_rows as (
-    select
-        county_code,
-        programme_code,
-        report_month,
-        reported_done,
-        'county' as report_level,
-        source_file,
-        sheet,
-        row_number
-    from reported
-    where report_level = 'county'
-),
-
-township_sums as (
-    select
-        county_code,
-        programme_code,
-        report_month,
-        cast(sum(reported_done) as integer) as reported_done,
-        'township' as report_level,
-        case when count(distinct source_file) = 1 then min(source_file) end as source_file,
-        case when count(distinct source_file) = 1 and count(distinct sheet) = 1 then min(sheet) end as sheet,
-        cast(null as integer) as row_number
-    from reported
-    where report_level = 'township'
-    group by county_code, programme_code, report_month
-),
-
-reports as (
-    select * from county_rows
-    union all
-    select township_sums.*
-    from township_sums
-    anti join county_rows
-        on
-            township_sums.county_code = county_rows.county_code
-            and township_sums.programme_code = county_rows.programme_code
-            and township_sums.report_month = county_rows.report_month
+with reports as (
+    -- the county's own row, else the sum of its townships' rows
+    select * from {{ ref('int_reported_progress_monthly') }}
 ),
 
 counted as (
@@ -101,7 +60,8 @@ final as (
         compared.report_level,
         compared.reported_done,
         compared.ledger_done,
-        compared.reported_done - compared.ledger_done as report_minus_ledger,
+        {{ attainment('report_minus_ledger', 'compared.ledger_done', reported='compared.reported_done') }}
+            as report_minus_ledger,
         compared.source_file,
         compared.sheet,
         compared.row_number

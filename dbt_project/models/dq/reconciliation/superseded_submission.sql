@@ -57,20 +57,20 @@ counties as (
 
 final as (
     select
-        'superseded_submission' as check_name,
-        'warning' as severity,
-        coalesce(superseded.city_code, counties.city_code) as city_code,
-        superseded.county_code,
-        superseded.township_name as township,
-        cast(null as varchar) as village,
-        superseded.source_file,
-        superseded.sheet,
-        superseded.row_number,
-        superseded.source_name || '/' || superseded.county_code || '/' || coalesce(superseded.township_name, '')
-        || '/' || superseded.period as entity_key,
-        cast(null as varchar) as programme_code,
-        superseded.period,
-        superseded.as_of_month,
+        {{ dq_finding(
+            'superseded_submission',
+            city_code='coalesce(superseded.city_code, counties.city_code)',
+            county_code='superseded.county_code',
+            township='superseded.township_name',
+            village=none,
+            source_file='superseded.source_file',
+            sheet='superseded.sheet',
+            row_number='superseded.row_number',
+            entity_key="superseded.source_name || '/' || superseded.county_code || '/' || coalesce(superseded.township_name, '') || '/' || superseded.period",
+            programme_code=none,
+            month='superseded.as_of_month',
+            period='superseded.period'
+        ) }}
         format(
             '{}{}{}重复报送：本行未采用，以文件《{}》{}第 {} 行为准（同一县区、同一期间有多份时，采用文件名排序在后的一份）。如本行才是正确数据，请撤回另一份文件或按本行更正后重新报送。',
             coalesce(counties.county_name_zh, superseded.county_code),

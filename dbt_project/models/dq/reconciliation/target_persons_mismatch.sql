@@ -7,23 +7,19 @@ with compared as (
 
 final as (
     select
-        'target_persons_mismatch' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        cast(null as varchar) as village,
         -- the first report that disagrees, else the war map's first village row that disagrees
-        case when report_months_disagreeing > 0 then report_source_file else war_map_source_file end as source_file,
-        case when report_months_disagreeing > 0 then report_sheet else war_map_sheet end as sheet,
-        case when report_months_disagreeing > 0 then report_row_number else war_map_row_number end as row_number,
-        county_code || '/' || coalesce(township_name, '') as entity_key,
-        cast(null as varchar) as programme_code,
-        cast(year as varchar) as period,
-        case
-            when report_months_disagreeing > 0 and war_map_minus_ledger = 0 then first_disagreeing_month
-            else make_date(year, 1, 1)
-        end as as_of_month,
+        {{ dq_finding(
+            'target_persons_mismatch',
+            village=none,
+            source_file='case when report_months_disagreeing > 0 then report_source_file else war_map_source_file end',
+            sheet='case when report_months_disagreeing > 0 then report_sheet else war_map_sheet end',
+            row_number='case when report_months_disagreeing > 0 then report_row_number else war_map_row_number end',
+            entity_key="county_code || '/' || coalesce(township_name, '')",
+            programme_code=none,
+            month='case when report_months_disagreeing > 0 and war_map_minus_ledger = 0 then first_disagreeing_month'
+                ~ ' else make_date(year, 1, 1) end',
+            period='cast(year as varchar)'
+        ) }}
         format(
             '{}{}{} 年培训对象人数不一致：实名制台账实际培训 {} 人；作战图 {} 人{}{}；{}：请核对作战图、台账和进度报表，以台账为准更正。',
             -- the county first: 城关镇 and its like exist in several counties

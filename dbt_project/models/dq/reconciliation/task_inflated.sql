@@ -7,22 +7,20 @@ with compared as (
 
 final as (
     select
-        'task_inflated' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        cast(null as varchar) as township,
-        cast(null as varchar) as village,
         -- the report row giving the largest task, else the war-map row that inflates the plan
         -- (reconcile_tasks: the village plan most above what the village trained)
-        case when is_report_inflated then report_source_file else war_map_source_file end as source_file,
-        case when is_report_inflated then report_sheet else war_map_sheet end as sheet,
-        case when is_report_inflated then report_row_number else war_map_row_number end as row_number,
-        county_code || '/' || programme_code || '/' || year as entity_key,
-        programme_code,
-        cast(year as varchar) as period,
-        case when is_report_inflated and not is_plan_inflated then max_task_month else make_date(year, 1, 1) end
-            as as_of_month,
+        {{ dq_finding(
+            'task_inflated',
+            township=none,
+            village=none,
+            source_file='case when is_report_inflated then report_source_file else war_map_source_file end',
+            sheet='case when is_report_inflated then report_sheet else war_map_sheet end',
+            row_number='case when is_report_inflated then report_row_number else war_map_row_number end',
+            entity_key="county_code || '/' || programme_code || '/' || year",
+            month='case when is_report_inflated and not is_plan_inflated then max_task_month'
+                ~ ' else make_date(year, 1, 1) end',
+            period='cast(year as varchar)'
+        ) }}
         format(
             '{} {} 年{}下达任务 {} 人次，{}：任务数应以年度培训任务分解表为准，请更正。',
             coalesce(county_name_zh, county_code),

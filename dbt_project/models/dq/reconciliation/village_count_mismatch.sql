@@ -7,19 +7,13 @@ with compared as (
 
 final as (
     select
-        'village_count_mismatch' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        county_code || '/' || coalesce(township_name, '') || '/' || coalesce(village_name, '') as entity_key,
-        cast(null as varchar) as programme_code,
-        strftime(reported_on, '%Y-%m') as period,
-        cast(date_trunc('month', reported_on) as date) as as_of_month,
+        {{ dq_finding(
+            'village_count_mismatch',
+            entity_key="county_code || '/' || coalesce(township_name, '') || '/' || coalesce(village_name, '')",
+            programme_code=none,
+            month="cast(date_trunc('month', reported_on) as date)",
+            period="strftime(reported_on, '%Y-%m')"
+        ) }}
         -- the county first: 城关镇 and its like exist in several counties
         coalesce(county_name_zh, county_code) || coalesce(township_name, '') || coalesce(village_name, '（未填村名）')
         || case

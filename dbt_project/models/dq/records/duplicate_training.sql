@@ -8,19 +8,7 @@ with ledger_rows as (
 
 final as (
     select
-        'duplicate_training' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        programme_code,
-        cast(start_year as varchar) as period,
-        start_month as as_of_month,
+        {{ dq_finding('duplicate_training', period='cast(start_year as varchar)') }}
         format(
             '同一学员 {} 年重复参加{}（本行开班 {}；首次记录在“{}”{}第 {} 行）：同一人同一项目每年只计 1 人次，请删除重复记录或说明原因。',
             coalesce(cast(start_year as varchar), '未知'),

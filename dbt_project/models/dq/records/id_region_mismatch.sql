@@ -8,19 +8,7 @@ with person_rows as (
 
 final as (
     select
-        'id_region_mismatch' as check_name,
-        'warning' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        cast(null as varchar) as programme_code,
-        strftime(as_of_month, '%Y-%m') as period,
-        as_of_month,
+        {{ dq_finding('id_region_mismatch', programme_code=none, month='as_of_month') }}
         format(
             '{}中身份证号码“{}”的地区码 {}（{}）与所在县区 {}（{}）不符：如为迁入人员可不处理，否则请核对号码。',
             document_zh,

@@ -8,19 +8,7 @@ with ledger_rows as (
 
 final as (
     select
-        'institution_not_on_roster' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        coalesce(institution_key, trainee_key) as entity_key,
-        programme_code,
-        strftime(start_month, '%Y-%m') as period,
-        start_month as as_of_month,
+        {{ dq_finding('institution_not_on_roster', entity_key='coalesce(institution_key, trainee_key)') }}
         case institution_issue
             when 'institution_missing' then '培训台账未填写培训机构：请补填承担该班次的培训机构名称或统一社会信用代码。'
             when 'institution_name_ambiguous'

@@ -7,19 +7,7 @@ with ledger_rows as (
 
 final as (
     select
-        'institution_qualification_expired' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        institution_key as entity_key,
-        programme_code,
-        strftime(start_month, '%Y-%m') as period,
-        start_month as as_of_month,
+        {{ dq_finding('institution_qualification_expired', entity_key='institution_key') }}
         format(
             '{}的培训资质有效期至 {}，该{}班次 {} 开班时已过期 {} 天：请核实。',
             coalesce(roster_institution_name, '该培训机构'),

@@ -9,19 +9,7 @@ with person_rows as (
 
 final as (
     select
-        'invalid_id_number' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        cast(null as varchar) as programme_code,
-        strftime(as_of_month, '%Y-%m') as period,
-        as_of_month,
+        {{ dq_finding('invalid_id_number', programme_code=none, month='as_of_month') }}
         coalesce(document_zh, '') || '中身份证号码' || case id_status
             when 'missing' then '为空：请按居民身份证补录 18 位号码。'
             when 'bad_length' then format('“{}”为 {} 位，应为 18 位：请按居民身份证重新录入。', coalesce(id_number_masked, ''), coalesce(cast(id_length as varchar), '?'))

@@ -9,19 +9,7 @@ with ledger_rows as (
 
 final as (
     select
-        'missing_start_date' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        programme_code,
-        cast(null as varchar) as period,
-        cast(null as date) as as_of_month,
+        {{ dq_finding('missing_start_date', month=none) }}
         case
             when start_date is null
                 then format(

@@ -23,19 +23,20 @@ programmes as (
 
 final as (
     select
-        'no_task_allocated' as check_name,
-        'error' as severity,
-        untasked.city_code,
-        untasked.county_code,
-        cast(null as varchar) as township,
-        cast(null as varchar) as village,
-        cast(null as varchar) as source_file,
-        cast(null as varchar) as sheet,
-        cast(null as integer) as row_number,
-        untasked.county_code || '|' || untasked.programme_code || '|' || untasked.year as entity_key,
-        untasked.programme_code,
-        cast(untasked.year as varchar) as period,
-        untasked.last_month as as_of_month,
+        {{ dq_finding(
+            'no_task_allocated',
+            city_code='untasked.city_code',
+            county_code='untasked.county_code',
+            township=none,
+            village=none,
+            source_file=none,
+            sheet=none,
+            row_number=none,
+            entity_key="untasked.county_code || '|' || untasked.programme_code || '|' || untasked.year",
+            programme_code='untasked.programme_code',
+            month='untasked.last_month',
+            period='cast(untasked.year as varchar)'
+        ) }}
         format(
             '{}（{}）{} 年培训台账有{} {} 人次，但年度培训任务分解表没有下达该县该项目的任务：'
             || '这些人次已计入市州和全省合计，该县完成率无法计算；请补报任务分解表或核实县区。',

@@ -7,19 +7,7 @@ with person_rows as (
 
 final as (
     select
-        'rounded_id_number' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        cast(null as varchar) as programme_code,
-        strftime(as_of_month, '%Y-%m') as period,
-        as_of_month,
+        {{ dq_finding('rounded_id_number', programme_code=none, month='as_of_month') }}
         format(
             '{}中身份证号码被 Excel 存成数字，显示为“{}”，后几位已四舍五入、无法恢复：'
             || '请把该列设为“文本”格式，按居民身份证重新录入。',

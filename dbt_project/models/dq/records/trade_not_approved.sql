@@ -7,19 +7,7 @@ with ledger_rows as (
 
 final as (
     select
-        'trade_not_approved' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        institution_key as entity_key,
-        programme_code,
-        strftime(start_month, '%Y-%m') as period,
-        start_month as as_of_month,
+        {{ dq_finding('trade_not_approved', entity_key='institution_key') }}
         format(
             '{}的核准培训工种中没有“{}”（{}班次，开班 {}）：请核实是否超范围培训，或由机构补办该工种的核准。',
             coalesce(roster_institution_name, '该培训机构'),

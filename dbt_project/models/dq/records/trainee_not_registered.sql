@@ -8,19 +8,7 @@ with person_rows as (
 
 final as (
     select
-        'trainee_not_registered' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        cast(null as varchar) as programme_code,
-        strftime(as_of_month, '%Y-%m') as period,
-        as_of_month,
+        {{ dq_finding('trainee_not_registered', programme_code=none, month='as_of_month') }}
         format(
             '培训台账中的学员（身份证号码“{}”）不在任何户级采集表中：请核实其是否为建档立卡贫困人口，'
             || '是则补录户级采集表。',

@@ -7,19 +7,12 @@ with needs as (
 
 final as (
     select
-        'unclassified_training_need' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        cast(null as varchar) as programme_code,
-        strftime(date_trunc('month', collected_on), '%Y-%m') as period,
-        cast(date_trunc('month', collected_on) as date) as as_of_month,
+        {{ dq_finding(
+            'unclassified_training_need',
+            programme_code=none,
+            month="cast(date_trunc('month', collected_on) as date)",
+            period="strftime(date_trunc('month', collected_on), '%Y-%m')"
+        ) }}
         case
             when training_need is null
                 then '户级采集表填了“有培训需求”，但没有写想学什么：请与本人核实后填写培训需求（如“想学电焊”“养殖技术”）。'

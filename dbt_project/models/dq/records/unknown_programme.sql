@@ -8,19 +8,7 @@ with ledger_rows as (
 
 final as (
     select
-        'unknown_programme' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        cast(null as varchar) as programme_code,
-        strftime(start_month, '%Y-%m') as period,
-        start_month as as_of_month,
+        {{ dq_finding('unknown_programme', programme_code=none) }}
         case
             when programme_name is null
                 then '培训台账未填写培训项目：请按七类培训项目之一（如“就业技能培训”“农业实用技术培训”）补填。'

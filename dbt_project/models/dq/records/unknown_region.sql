@@ -28,19 +28,7 @@ ledger_rows as (
 
 final as (
     select
-        'unknown_region' as check_name,
-        'error' as severity,
-        city_code,
-        county_code,
-        township_name as township,
-        village_name as village,
-        source_file,
-        sheet,
-        row_number,
-        trainee_key as entity_key,
-        programme_code,
-        strftime(start_month, '%Y-%m') as period,
-        start_month as as_of_month,
+        {{ dq_finding('unknown_region') }}
         case
             when county_name is null
                 then '培训台账未填写县区：请补填学员所在县区（如“康乐县”）。'

@@ -32,20 +32,7 @@ final as (
         city_code,
         city_name,
         programme_code,
-        cast(annual_target as integer) as annual_target,
-        cast(enrolled_in_month as integer) as enrolled_in_month,
-        cast(enrolled_ytd as integer) as enrolled_ytd,
-        round(enrolled_ytd / nullif(annual_target, 0), 4) as attainment_rate,
-        expected_rate,
-        round(annual_target * month(month) / 12.0 - enrolled_ytd, 2) as gap,
-        cast(reported_ytd as integer) as reported_ytd,
-        cast(reported_ytd - enrolled_ytd as integer) as report_minus_ledger,
-        cast(counties as integer) as counties,
-        cast(counties_reporting as integer) as counties_reporting,
-        cast(counties_behind as integer) as counties_behind,
-        cast(valid_enrolled_ytd as integer) as valid_enrolled_ytd,
-        round(valid_enrolled_ytd / nullif(annual_target, 0), 4) as valid_attainment_rate,
-        round(annual_target * month(month) / 12.0 - valid_enrolled_ytd, 2) as valid_gap
+        {{ rolled_up_attainment_measures() }}
     from summed
 )
 

@@ -69,25 +69,14 @@ enrolled as (
     group by county_code, programme_code, start_month
 ),
 
-county_reports as (
+reports as (
+    -- a county's own row when it reported, else the sum of its townships' rows
     select
         county_code,
         programme_code,
         report_month as month,
         reported_done
-    from {{ ref('fct_reported_progress') }}
-    where report_level = 'county'
-),
-
-township_reports as (
-    select
-        county_code,
-        programme_code,
-        report_month as month,
-        cast(sum(reported_done) as integer) as reported_done
-    from {{ ref('fct_reported_progress') }}
-    where report_level = 'township'
-    group by county_code, programme_code, report_month
+    from {{ ref('int_reported_progress_monthly') }}
 ),
 
 spine as (
@@ -118,24 +107,18 @@ counted as (
             order by spine.month
             rows between unbounded preceding and current row
         ) as valid_enrolled_ytd,
-        -- a county's own row when it reported, else the sum of its townships' rows
-        coalesce(county_reports.reported_done, township_reports.reported_done) as reported_ytd
+        reports.reported_done as reported_ytd
     from spine
     left join enrolled
         on
             spine.county_code = enrolled.county_code
             and spine.programme_code = enrolled.programme_code
             and spine.month = enrolled.month
-    left join county_reports
+    left join reports
         on
-            spine.county_code = county_reports.county_code
-            and spine.programme_code = county_reports.programme_code
-            and spine.month = county_reports.month
-    left join township_reports
-        on
-            spine.county_code = township_reports.county_code
-            and spine.programme_code = township_reports.programme_code
-            and spine.month = township_reports.month
+            spine.county_code = reports.county_code
+            and spine.programme_code = reports.programme_code
+            and spine.month = reports.month
 ),
 
 final as (
@@ -150,14 +133,18 @@ final as (
         counted.annual_target,
         cast(counted.enrolled_in_month as integer) as enrolled_in_month,
         cast(counted.enrolled_ytd as integer) as enrolled_ytd,
-        round(counted.enrolled_ytd / nullif(counted.annual_target, 0), 4) as attainment_rate,
+        {{ attainment('rate', 'counted.enrolled_ytd', target='counted.annual_target') }} as attainment_rate,
         counted.expected_rate,
-        round(counted.annual_target * counted.month_number / 12.0 - counted.enrolled_ytd, 2) as gap,
+        {{ attainment(
+            'gap', 'counted.enrolled_ytd', target='counted.annual_target', month_number='counted.month_number'
+        ) }} as gap,
         counted.reported_ytd,
-        cast(counted.reported_ytd - counted.enrolled_ytd as integer) as report_minus_ledger,
+        {{ attainment('report_minus_ledger', 'counted.enrolled_ytd', reported='counted.reported_ytd') }} as report_minus_ledger,
         cast(counted.valid_enrolled_ytd as integer) as valid_enrolled_ytd,
-        round(counted.valid_enrolled_ytd / nullif(counted.annual_target, 0), 4) as valid_attainment_rate,
-        round(counted.annual_target * counted.month_number / 12.0 - counted.valid_enrolled_ytd, 2) as valid_gap
+        {{ attainment('rate', 'counted.valid_enrolled_ytd', target='counted.annual_target') }} as valid_attainment_rate,
+        {{ attainment(
+            'gap', 'counted.valid_enrolled_ytd', target='counted.annual_target', month_number='counted.month_number'
+        ) }} as valid_gap
     from counted
     left join counties on counted.county_code = counties.county_code
 )

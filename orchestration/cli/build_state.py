@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.resources import REPO_ROOT, pii_key
+from orchestration.settings import REPO_ROOT, pii_key
 from orchestration.sources import SOURCES
 
 # The code a build depends on, relative to the repository root. Any change → full rebuild.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from orchestration.defs.reports.content import CHANGE, COUNT, RATE, Chart, Report, Table
+from orchestration.lib.reports.content import CHANGE, COUNT, RATE, Chart, Report, Table
 
 STYLE = """
 body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", SimSun,

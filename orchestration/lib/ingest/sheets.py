@@ -21,7 +21,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from orchestration.defs.ingest.file_types import FileKind
+from orchestration.lib.ingest.file_types import FileKind
 
 Merge = tuple[tuple[int, int], tuple[int, int]]
 

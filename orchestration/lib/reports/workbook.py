@@ -15,7 +15,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from orchestration.defs.reports.content import CHANGE, COUNT, RATE, Report, Sheet, Table
+from orchestration.lib.reports.content import CHANGE, COUNT, RATE, Report, Sheet, Table
 
 FONT = "宋体"
 MAX_WIDTH = 60

@@ -4,7 +4,7 @@ Plain functions over a DuckDB connection (read-only is enough): the Dagster asse
 so can the benchmark or anyone by hand::
 
     import duckdb
-    from orchestration.defs.reports.builder import write_city_reports
+    from orchestration.lib.reports.builder import write_city_reports
     con = duckdb.connect("warehouse/training.duckdb", read_only=True)
     write_city_reports(con, "2015-09", Path("reports"))
 
@@ -24,17 +24,17 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.reports import freshness
-from orchestration.defs.reports.content import Report, city_report, province_report
-from orchestration.defs.reports.data import (
+from orchestration.lib.reports import freshness
+from orchestration.lib.reports.content import Report, city_report, province_report
+from orchestration.lib.reports.data import (
     PROVINCE_CODE,
     PROVINCE_NAME,
     CityInputs,
     ProvinceInputs,
     ReportData,
 )
-from orchestration.defs.reports.html import write_html
-from orchestration.defs.reports.workbook import write_workbook
+from orchestration.lib.reports.html import write_html
+from orchestration.lib.reports.workbook import write_workbook
 
 
 @dataclass

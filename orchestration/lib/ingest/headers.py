@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-from orchestration.defs.ingest.normalise import half_width
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.lib.ingest.normalise import half_width
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.sources import NOTES, PROGRAMME_CODES, PROGRAMME_NAMES, SOURCES, Column, Source
 
 HEADER_SCAN_ROWS = 15

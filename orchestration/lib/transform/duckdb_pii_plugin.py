@@ -11,7 +11,7 @@ compiled SQL or into dbt's logs.
 Because the macro is temporary, only *tables* may call it; a view calling it would fail for
 every other reader. The dbt macro ``pseudonymous_key`` wraps it.
 
-profiles.yml loads it with ``plugins: [{module: orchestration.defs.transform.duckdb_pii_plugin}]``.
+profiles.yml loads it with ``plugins: [{module: orchestration.lib.transform.duckdb_pii_plugin}]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from orchestration.resources import pii_key
+from orchestration.settings import pii_key
 
 SHA256_BLOCK_SIZE = 64
 

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.defs.ingest.reasons import reason
+from orchestration.lib.ingest.reasons import reason
 
 # Extensions treated as data files. .et is WPS Spreadsheets (an OLE workbook like .xls).
 DATA_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".et", ".ods", ".csv", ".txt"})

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from orchestration.defs.quality.catalog import CHECK_BY_NAME, CHECKS, SEVERITY_ZH
-from orchestration.defs.reports import data
+from orchestration.lib.quality.catalog import CHECK_BY_NAME, CHECKS, SEVERITY_ZH
+from orchestration.lib.reports import data
 
 RATE = "rate"  # a column shown as a percentage
 COUNT = "count"

@@ -63,9 +63,9 @@ from great_expectations.data_context.types.base import (  # noqa: E402
 from great_expectations.execution_engine import pandas_execution_engine  # noqa: E402
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
 
-from orchestration.defs.quality.masking import mask_id, mask_value  # noqa: E402, F401
-from orchestration.defs.quality.suites import suite_names, suite_path  # noqa: E402, F401
-from orchestration.resources import EXPECTATIONS_DIR  # noqa: E402
+from orchestration.lib.quality.masking import mask_id, mask_value  # noqa: E402, F401
+from orchestration.lib.quality.suites import suite_names, suite_path  # noqa: E402, F401
+from orchestration.settings import EXPECTATIONS_DIR  # noqa: E402
 
 # GX hashes every pandas batch below this many bytes of memory into a fingerprint it only
 # keeps as a batch marker: a third of the household suite's CPU. Zero: never.

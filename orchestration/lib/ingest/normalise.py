@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from orchestration.defs.ingest.reasons import CELL_REASONS, ROW_REASONS, cell_reason
+from orchestration.lib.ingest.reasons import CELL_REASONS, ROW_REASONS, cell_reason
 from orchestration.sources import Column, Source
 
 # Full-width ASCII (U+FF01–FF5E) to half-width, ideographic and other wide spaces to a space;

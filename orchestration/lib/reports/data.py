@@ -24,8 +24,8 @@ from functools import cached_property
 
 import duckdb
 
-from orchestration.defs.quality.catalog import CHECK_BY_NAME
-from orchestration.defs.quality.masking import mask_id
+from orchestration.lib.quality.catalog import CHECK_BY_NAME
+from orchestration.lib.quality.masking import mask_id
 
 PROVINCE_CODE = "620000"
 PROVINCE_NAME = "甘肃省"

@@ -8,7 +8,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from orchestration.resources import EXPECTATIONS_DIR
+from orchestration.settings import EXPECTATIONS_DIR
 
 
 def suite_path(name: str, directory: Path = EXPECTATIONS_DIR) -> Path:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 if TYPE_CHECKING:  # Great Expectations is imported only when a suite runs
-    from orchestration.defs.quality.gx_runner import SuiteRun
+    from orchestration.lib.quality.gx_runner import SuiteRun
 
 DDL = """
 create table if not exists dq.validation_runs (

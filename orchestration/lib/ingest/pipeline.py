@@ -7,7 +7,7 @@ in, its state and a history row written, so a run killed half-way leaves every f
 as before or as after. A file whose content equals another file's is recorded ``duplicate``
 and loaded once; a file gone from the folder has its rows removed and is recorded ``deleted``.
 
-Run it alone (the benchmark does): ``python -m orchestration.defs.ingest.pipeline --help``.
+Run it alone (the benchmark does): ``python -m orchestration.lib.ingest.pipeline --help``.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from time import perf_counter
 import duckdb
 import numpy as np
 
-from orchestration.defs.ingest.audit import ensure_schema, file_states
-from orchestration.defs.ingest.file_types import is_candidate
-from orchestration.defs.ingest.headers import contract_fingerprint
-from orchestration.defs.ingest.reader import FileTask, ParsedFile, parse_files
-from orchestration.defs.ingest.reasons import reason
-from orchestration.resources import Settings
+from orchestration.lib.ingest.audit import ensure_schema, file_states
+from orchestration.lib.ingest.file_types import is_candidate
+from orchestration.lib.ingest.headers import contract_fingerprint
+from orchestration.lib.ingest.reader import FileTask, ParsedFile, parse_files
+from orchestration.lib.ingest.reasons import reason
+from orchestration.settings import Settings
 from orchestration.sources import LINEAGE_COLUMNS, SOURCES, Source
 
 # Bump when the reader's output for the same file changes: every file is parsed again.

@@ -29,8 +29,8 @@ import duckdb
 import numpy as np
 from python_calamine import CalamineError
 
-from orchestration.defs.ingest.file_types import UnreadableFile, detect_file_kind, is_encrypted
-from orchestration.defs.ingest.headers import (
+from orchestration.lib.ingest.file_types import UnreadableFile, detect_file_kind, is_encrypted
+from orchestration.lib.ingest.headers import (
     HEADER_SCAN_ROWS,
     HeaderIndex,
     SheetLayout,
@@ -39,9 +39,9 @@ from orchestration.defs.ingest.headers import (
     find_header,
     normalise_header,
 )
-from orchestration.defs.ingest.normalise import SheetSql, chunk_features, lit
-from orchestration.defs.ingest.reasons import reason
-from orchestration.defs.ingest.sheets import RawSheet, column_letters, open_sheets
+from orchestration.lib.ingest.normalise import SheetSql, chunk_features, lit
+from orchestration.lib.ingest.reasons import reason
+from orchestration.lib.ingest.sheets import RawSheet, column_letters, open_sheets
 from orchestration.sources import SOURCES, Source
 
 CHUNK_ROWS = 20_000  # rows per DuckDB pass: bigger saves little time, costs memory

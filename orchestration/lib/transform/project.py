@@ -5,7 +5,7 @@ an edited model makes it stale, so ``ensure_manifest`` runs ``dbt parse`` (no wa
 connection, about 5 s from scratch, under 4 s when dbt can parse partially) whenever the
 manifest is missing or older than any file of the project. A file lock keeps the code
 server, the daemon and parallel tests from parsing at the same time. By hand:
-``python -c 'from orchestration.defs.transform.project import ensure_manifest; ensure_manifest()'``.
+``python -c 'from orchestration.lib.transform.project import ensure_manifest; ensure_manifest()'``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 from filelock import FileLock
 
-from orchestration.instance import OFFLINE_ENV
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, OFFLINE_ENV
 
 # Folders and files whose change changes the manifest (target/ and logs/ are dbt's output).
 SOURCE_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")

@@ -1,0 +1,1 @@
+"""Publish: the analysts' read-only snapshot of marts and dq."""

@@ -1,0 +1,72 @@
+"""Paths and settings from environment variables, with defaults that work on a fresh checkout.
+
+The one reader of the environment: ``Settings.from_env`` and ``pii_key``. Plain Python, nothing
+heavy: ingest worker processes and the dbt plugin import it. The Dagster resources built from
+these settings are in ``orchestration.resources``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+# Nothing the pipeline runs may call out (closed government networks; orchestration/cli/instance.py
+# explains each one).
+OFFLINE_ENV = {
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DBT_VERSION_CHECK": "false",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+}
+
+# Development default for the pseudonymisation key. Production sets TRAINING_PII_KEY and
+# TRAINING_ENV=production, in which case a missing key stops the run.
+DEV_PII_KEY = "dev-only-not-secret-gansu-training"
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    path = Path(value) if value else default
+    return path if path.is_absolute() else (REPO_ROOT / path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse: Path
+    analytics_db: Path
+    reports_dir: Path
+    dagster_home: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            raw_dir=_path("TRAINING_RAW_DIR", REPO_ROOT / "raw"),
+            warehouse=_path("TRAINING_WAREHOUSE", REPO_ROOT / "warehouse" / "training.duckdb"),
+            analytics_db=_path("TRAINING_ANALYTICS_DB", REPO_ROOT / "warehouse" / "analytics.duckdb"),
+            reports_dir=_path("TRAINING_REPORTS_DIR", REPO_ROOT / "reports"),
+            dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
+        )
+
+
+def resolve_pii_key(key: str | None, environment: str) -> str:
+    """The key given, else the development key, except in production (raises)."""
+    if key:
+        return key
+    if environment.lower() == "production":
+        raise RuntimeError(
+            "TRAINING_PII_KEY is not set but TRAINING_ENV=production: refusing to pseudonymise "
+            "personal data with the public development key. Set TRAINING_PII_KEY to a secret."
+        )
+    return DEV_PII_KEY
+
+
+def pii_key() -> str:
+    """The HMAC key for pseudonymous person and household keys."""
+    return resolve_pii_key(os.environ.get("TRAINING_PII_KEY"), os.environ.get("TRAINING_ENV", "development"))
