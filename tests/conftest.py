@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,19 +53,12 @@ def build_settings(root: Path, raw_dir: Path) -> Settings:
 def sample_build(tmp_path_factory) -> SampleBuild:
     """The full pipeline run once, in-process, on the committed sample in raw/.
 
-    The settings are passed to the run, not written into the environment; the run itself points
-    Dagster at its instance through DAGSTER_HOME, which is put back afterwards.
+    The settings are passed to the run, not written into the environment (the run opens the
+    Dagster instance of settings.dagster_home itself).
     """
     from orchestration.cli.run import run_full_refresh
 
     settings = build_settings(tmp_path_factory.mktemp("sample_build"), SAMPLE_RAW_DIR)
-    saved_home = os.environ.get("DAGSTER_HOME")
-    try:
-        result = run_full_refresh(settings)
-    finally:
-        if saved_home is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = saved_home
+    result = run_full_refresh(settings)
     assert result.success, "the sample build failed; see the Dagster log above"
     return SampleBuild(settings, result)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import os
 import sys
 import time
 from contextlib import contextmanager
@@ -68,9 +67,16 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 def _prepare(settings: Settings) -> dg.Definitions:
     apply_offline_env()
-    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.dagster_home))
+    prepare_dagster_home(settings.dagster_home)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return load_definitions(settings)
+
+
+def _instance(settings: Settings) -> dg.DagsterInstance:
+    """The settings' own Dagster instance, opened from its folder: nothing is read from or
+    written to the process environment, so a test or a second build in the same process
+    cannot end up on another build's instance."""
+    return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
 def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.ExecuteInProcessResult:
@@ -80,7 +86,7 @@ def run_full_refresh(settings: Settings, job_name: str = "full_refresh") -> dg.E
     # No partition tags: the monthly report assets then write every month with data. A partition
     # range would make Dagster plan every unpartitioned asset once per month (72 × 71 events).
     tags = {TRIGGER_TAG: TRIGGER}
-    with exclusive_run(settings), dg.DagsterInstance.get() as instance:
+    with exclusive_run(settings), _instance(settings) as instance:
         fail_abandoned_runs(instance)
         result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
         if job_name == "full_refresh" and result.success:  # everything was rebuilt: a baseline
@@ -133,7 +139,7 @@ def run_update(settings: Settings, force_full: bool = False, log=print) -> Updat
     """Ingest, then rebuild what the plan says; record the build when every run succeeded."""
     definitions = _prepare(settings)
     tags = {TRIGGER_TAG: TRIGGER}
-    with exclusive_run(settings), dg.DagsterInstance.get() as instance:
+    with exclusive_run(settings), _instance(settings) as instance:
         fail_abandoned_runs(instance)
         ingested = ingest_job(definitions).execute_in_process(
             instance=instance, raise_on_error=False, tags={**tags, "training/step": "ingest"}

@@ -15,7 +15,7 @@ import dagster as dg
 
 from orchestration.defs.jobs import full_refresh
 from orchestration.lib.ingest.file_types import is_candidate
-from orchestration.resources import Settings
+from orchestration.resources import PathsResource
 from orchestration.sources import SOURCE_BY_FOLDER
 
 
@@ -73,8 +73,8 @@ def listing_digest(listing: list[tuple[str, int, int]]) -> str:
     "a source folder requests one full_refresh run of that source's raw asset and everything "
     "downstream of it (unchanged files are not re-read, other sources' models not rebuilt).",
 )
-def raw_folder_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    raw_dir = Settings.from_env().raw_dir
+def raw_folder_sensor(context: dg.SensorEvaluationContext, paths: PathsResource) -> dg.SensorResult:
+    raw_dir = paths.raw_path
     if not raw_dir.is_dir():
         return dg.SensorResult(skip_reason=f"raw folder {raw_dir} does not exist")
     listing = raw_listing(raw_dir)

@@ -45,7 +45,7 @@ PERSONAL_COLUMNS = frozenset(
 )
 
 # (what, DuckDB regular expression). The 18-character pattern is the contract's
-# (tests/test_contract.py); the others are old 15-digit IDs and mobile numbers.
+# (tests/project/test_contract.py); the others are old 15-digit IDs and mobile numbers.
 PERSONAL_VALUE_PATTERNS = (
     ("ID-number-shaped", r"\d{17}[\dXx]"),
     ("15-digit-ID-shaped", r"(^|\D)\d{15}($|\D)"),

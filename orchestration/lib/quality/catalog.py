@@ -1,7 +1,7 @@
 """The checks of dq.findings, in report order: name, Chinese title, severity, what they point at.
 
 Read from the one catalog, dbt_project/seeds/dq_checks.csv, which dbt loads as reference.dq_checks
-and dq.findings joins for the same titles, order and severity (tests/test_dq_catalog.py).
+and dq.findings joins for the same titles, order and severity (tests/quality/test_dq_catalog.py).
 ``about_a_row``: the finding points at one person's sheet row (household sheet or ledger), so a
 city's own report may show the person's name and masked ID beside it.
 """

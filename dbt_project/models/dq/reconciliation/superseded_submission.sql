@@ -47,12 +47,7 @@ superseded as (
 ),
 
 counties as (
-    select
-        region_code as county_code,
-        city_code,
-        name_zh as county_name_zh
-    from {{ ref('regions') }}
-    where level = 'county'
+    {{ county_lookup() }}
 ),
 
 final as (

@@ -1,0 +1,182 @@
+"""`make run` rebuilds only what changed (orchestration/cli/run.py, orchestration/cli/build_state.py).
+
+On a copy of the session's sample build (whose full_refresh recorded a complete build): a run
+with nothing new plans nothing; a new county ledger rebuilds what is downstream of
+raw.training_records and nothing of the household sheets; and the result equals a full
+rebuild of the same raw folder, table by table.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.resources import Settings
+from tests.conftest import SAMPLE_RAW_DIR, build_env
+from tests.support.reliability_helpers import checksums, differing
+
+pytestmark = pytest.mark.slow
+
+HOUSEHOLD_ONLY_MODELS = {
+    "staging/int_household_id_numbers_validated",
+    "staging/int_household_members_resolved",
+    "staging/int_training_needs_classified",
+    "staging/int_households_profiled",
+}
+
+
+@dataclass(frozen=True)
+class Updates:
+    nothing: object  # UpdateOutcome of a run with no new file
+    changed: object  # UpdateOutcome after the new ledger
+    incremental: Settings
+    full: Settings
+
+
+def _copy_build(source: Settings, root: Path, raw_dir: Path) -> dict[str, str]:
+    env = build_env(root, raw_dir)
+    Path(env["TRAINING_WAREHOUSE"]).parent.mkdir(parents=True)
+    shutil.copyfile(source.warehouse, env["TRAINING_WAREHOUSE"])
+    shutil.copyfile(source.analytics_db, env["TRAINING_ANALYTICS_DB"])
+    shutil.copytree(source.reports_dir, env["TRAINING_REPORTS_DIR"])
+    return env
+
+
+def _update(env: dict[str, str], force_full: bool = False):
+    from orchestration.cli.run import run_update
+
+    settings = Settings(
+        raw_dir=Path(env["TRAINING_RAW_DIR"]),
+        warehouse=Path(env["TRAINING_WAREHOUSE"]),
+        analytics_db=Path(env["TRAINING_ANALYTICS_DB"]),
+        reports_dir=Path(env["TRAINING_REPORTS_DIR"]),
+        dagster_home=Path(env["DAGSTER_HOME"]),
+    )
+    return settings, run_update(settings, force_full=force_full, log=lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def updates(sample_build, tmp_path_factory) -> Updates:
+    from bench.world import write_next_month_ledger
+
+    root = tmp_path_factory.mktemp("update")
+    raw_dir = root / "raw"
+    shutil.copytree(SAMPLE_RAW_DIR, raw_dir)
+    env = _copy_build(sample_build.settings, root / "incremental", raw_dir)
+    _, nothing = _update(env)
+
+    write_next_month_ledger(SAMPLE_RAW_DIR, raw_dir, root / "scratch")
+    incremental, changed = _update(env)
+
+    # The same raw folder, everything rebuilt: what the incremental result must equal.
+    full_env = _copy_build(incremental, root / "full", raw_dir)
+    full, rebuilt = _update(full_env, force_full=True)
+    assert rebuilt.success and rebuilt.plan.mode == "full"
+    return Updates(nothing, changed, incremental, full)
+
+
+def materialised(outcome) -> set[str]:
+    return {
+        event.asset_key.to_user_string()
+        for result in outcome.results
+        for event in result.all_events
+        if event.event_type_value == "ASSET_MATERIALIZATION"
+    }
+
+
+def test_nothing_new_plans_nothing_and_runs_only_ingest(updates: Updates):
+    assert updates.nothing.success
+    assert updates.nothing.plan.mode == "nothing"
+    assert len(updates.nothing.results) == 1  # the ingest run only
+    assert all(key.startswith("raw/") for key in materialised(updates.nothing))
+
+
+def test_new_ledger_rebuilds_only_what_is_downstream_of_the_ledgers(updates: Updates):
+    outcome = updates.changed
+    assert outcome.success
+    assert outcome.plan.mode == "changed"
+    assert outcome.plan.changed_sources == ("training_records",)
+    built = materialised(outcome)
+    for key in (
+        "staging/stg_training_ledgers__records",
+        "staging/int_ledger_id_numbers_validated",
+        "marts/fct_training_enrolments",
+        "marts/mart_target_attainment_monthly",
+        "dq/findings",
+        "reports/city_quality_reports",
+        "publish/analytics_snapshot",
+    ):
+        assert key in built, key
+    assert not built & HOUSEHOLD_ONLY_MODELS
+    assert "marts/fct_task_allocations" not in built  # task allocations did not change
+    checks = {
+        event.asset_check_evaluation_data.check_name
+        for result in outcome.results
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert "gx_training_records" in checks and "gx_household_members" not in checks
+
+
+def test_a_successful_update_is_recorded_and_the_next_plans_nothing(updates: Updates):
+    from orchestration.cli.build_state import plan_build
+
+    with duckdb.connect(str(updates.incremental.warehouse), read_only=True) as con:
+        modes = [m for (m,) in con.execute("select mode from audit.builds order by finished_at").fetchall()]
+    assert modes == ["full", "changed"]  # the session build's full_refresh, then this update
+    assert plan_build(updates.incremental.warehouse).mode == "nothing"
+
+
+def test_incremental_result_equals_a_full_rebuild(updates: Updates):
+    incremental = checksums(updates.incremental.warehouse)
+    full = checksums(updates.full.warehouse)
+    assert len(incremental) >= 20
+    # dq.validation_runs is a log, one row per suite run: the full rebuild ran every suite again
+    assert incremental.pop("dq.validation_runs") != full.pop("dq.validation_runs")
+    assert differing(incremental, full) == {}
+
+
+def test_the_update_validated_only_what_it_rebuilt(updates: Updates):
+    with duckdb.connect(str(updates.incremental.warehouse), read_only=True) as con:
+        (last_run,) = con.execute(
+            "select run_id from dq.validation_runs order by validated_at desc limit 1"
+        ).fetchone()
+        suites = {
+            s
+            for (s,) in con.execute(
+                "select suite from dq.validation_runs where run_id = ?", [last_run]
+            ).fetchall()
+        }
+    # reconcile_tasks reads the ledger too (task_inflated points at the village that trained least)
+    assert {"training_records", "findings", "reconcile_tasks"} <= suites
+    assert not suites & {"household_members", "village_statistics", "task_allocations"}
+
+
+def test_snapshot_of_the_update_holds_the_new_ledger(updates: Updates):
+    query = "select count(*) from marts.fct_training_enrolments"
+    with duckdb.connect(str(updates.incremental.analytics_db), read_only=True) as con:
+        (published,) = con.execute(query).fetchone()
+    with duckdb.connect(str(updates.incremental.warehouse), read_only=True) as con:
+        (built,) = con.execute(query).fetchone()
+    assert published == built
+
+
+def test_plan_follows_the_last_record(updates: Updates, tmp_path, monkeypatch):
+    """No record (a fresh or a killed-before-recording warehouse) plans everything; a record of the
+    current state plans nothing; a changed PII key plans everything."""
+    from orchestration.cli.build_state import plan_build, record_build
+
+    warehouse = tmp_path / "training.duckdb"
+    shutil.copyfile(updates.incremental.warehouse, warehouse)
+    current = plan_build(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from audit.builds")
+    assert plan_build(warehouse).mode == "full"
+    record_build(warehouse, "test-run", current)
+    assert plan_build(warehouse).mode == "nothing"
+    monkeypatch.setenv("TRAINING_PII_KEY", "another key")
+    assert plan_build(warehouse).mode == "full"
