@@ -123,6 +123,23 @@ PROMISED: dict[tuple[str, str], frozenset[str]] = {
         }
     ),
     ("marts", "mart_training_funding"): frozenset(),
+    ("marts", "mart_report_gap_bridge"): frozenset(
+        {
+            "county_code",
+            "programme_code",
+            "month",
+            "reported_ytd",
+            "enrolled_ytd",
+            "difference",
+            "part_duplicates",
+            "part_not_counted",
+            "part_timing",
+            "part_unexplained",
+        }
+    ),
+    ("marts", "mart_target_persons_bridge"): frozenset(
+        {"county_code", "township", "village", "war_map_persons", "ledger_persons"}
+    ),
     ("dq", "findings"): frozenset(
         {
             "check_name",
