@@ -140,6 +140,21 @@ PROMISED: dict[tuple[str, str], frozenset[str]] = {
     ("marts", "mart_target_persons_bridge"): frozenset(
         {"county_code", "township", "village", "war_map_persons", "ledger_persons"}
     ),
+    ("marts", "mart_reporting_completeness"): frozenset(
+        {"month", "county_code", "is_expected", "is_received", "received_date", "timeliness"}
+    ),
+    ("marts", "mart_township_attainment_monthly"): frozenset(
+        {
+            "month",
+            "county_code",
+            "township",
+            "programme_code",
+            "annual_target",
+            "enrolled_ytd",
+            "attainment_rate",
+            "gap",
+        }
+    ),
     ("dq", "findings"): frozenset(
         {
             "check_name",

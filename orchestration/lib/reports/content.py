@@ -240,6 +240,140 @@ def attainment_detail_table(rows: list[dict], area_name: str, area_label: str) -
 
 
 # ---------------------------------------------------------------------------------------------
+# townships against their war maps (marts.mart_township_attainment_monthly)
+
+TOWNSHIP_SHEET = "乡镇进度"
+
+
+def township_sheet(rows: list[dict], city_name: str, month: str) -> Sheet:
+    """Which township is behind its war map, and by how much: all programmes together, the
+    furthest behind first; then each township's programmes."""
+    townships: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        t = townships.setdefault(
+            (r["county_name"], r["township"]),
+            {"target": 0, "done": 0, "gap": 0.0, "expected": r["expected_rate"], "behind": []},
+        )
+        t["target"] += r["annual_target"] or 0
+        t["done"] += r["enrolled_ytd"] or 0
+        t["gap"] += float(r["gap"] or 0)
+        if r["annual_target"] and round(float(r["gap"] or 0)) >= 1:
+            t["behind"].append(f"{r['programme_name_zh'] or r['programme_code']} {round(float(r['gap']))}")
+    summary_rows = sorted(
+        (
+            [
+                county,
+                township,
+                t["target"],
+                t["done"],
+                _rate(t["done"], t["target"]),
+                float(t["expected"] or 0),
+                round(t["gap"]),
+                "、".join(t["behind"]),
+            ]
+            for (county, township), t in townships.items()
+        ),  # fmt: skip
+        key=lambda row: (-row[6], row[0], row[1]),
+    )
+    summary = Table(
+        f"{data.month_zh(month)}各乡镇作战图任务完成进度（全部培训项目，落后最多的在前）",
+        [
+            Column("县区"),
+            Column("乡镇"),
+            Column("作战图计划（人次）", COUNT),
+            Column("累计完成（人次，台账）", COUNT),
+            Column("完成率", RATE),
+            Column("时间进度", RATE),
+            Column("进度差额（人次）", COUNT),
+            Column("落后的培训项目（差额人次）", width=40),
+        ],  # fmt: skip
+        summary_rows,
+        note="目标为乡镇作战图各村计划人次之和；累计完成按实名制台账计数，计入学员当年首次开班所在乡镇。"
+        "进度差额 = 计划 × 月份 ÷ 12 − 累计完成，正数为落后于时间进度。",
+    )
+    detail = Table(
+        "各乡镇分项目进度",
+        [
+            Column("县区"),
+            Column("乡镇"),
+            Column("培训项目"),
+            Column("作战图计划（人次）", COUNT),
+            Column("累计完成（人次）", COUNT),
+            Column("完成率", RATE),
+            Column("进度差额（人次）", COUNT),
+        ],  # fmt: skip
+        [
+            [
+                r["county_name"],
+                r["township"],
+                r["programme_name_zh"] or r["programme_code"],
+                r["annual_target"],
+                r["enrolled_ytd"],
+                float(r["attainment_rate"]) if r["attainment_rate"] is not None else None,
+                None if r["gap"] is None else round(float(r["gap"])),
+            ]
+            for r in rows
+        ],  # fmt: skip
+    )
+    return Sheet(
+        TOWNSHIP_SHEET,
+        f"{city_name}{data.month_zh(month)}各乡镇培训任务完成进度",
+        [summary, detail] if rows else [],
+        notes=[] if rows else [f"{data.month_zh(month)}本市州没有乡镇作战图计划或台账记录。"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# reporting completeness and timeliness (marts.mart_reporting_completeness)
+
+REPORTING_SHEET = "报表报送情况"
+
+
+def reporting_rate_table(rows: list[dict], cities: list[tuple[str, str]], month: str) -> Table:
+    """Per city, the county progress reports expected from January to the month: received, the
+    reporting rate, on time, late, without 填报日期, missing."""
+    table_rows = []
+    for code, name in cities:
+        mine = [r for r in rows if r["city_code"] == code and r["is_expected"]]
+        if not mine:
+            continue
+        received = [r for r in mine if r["is_received"]]
+        on_time = sum(1 for r in received if r["timeliness"] == "on_time")
+        late = sum(1 for r in received if r["timeliness"] == "late")
+        unknown = len(received) - on_time - late
+        rate = _rate(len(received), len(mine))
+        table_rows.append([name, len(mine), len(received), rate, on_time, late, unknown,
+                           len(mine) - len(received), _rate(on_time, on_time + late)])  # fmt: skip
+    sums = [sum(r[i] for r in table_rows) for i in (1, 2, 4, 5, 6, 7)]
+    total = ["合计", sums[0], sums[1], _rate(sums[1], sums[0]), sums[2], sums[3], sums[4], sums[5],
+             _rate(sums[2], sums[2] + sums[3])]  # fmt: skip
+    return Table(
+        f"进度报表报送率：按市州（{month_start_zh(month)}至{data.month_zh(month)}）",
+        [
+            Column("市州"),
+            Column("应报（县区·月）", COUNT),
+            Column("已报", COUNT),
+            Column("报送率", RATE),
+            Column("按时", COUNT),
+            Column("逾期", COUNT),
+            Column("未注明填报日期", COUNT),
+            Column("未报", COUNT),
+            Column("及时率", RATE),
+        ],  # fmt: skip
+        table_rows,
+        note="应报：有年度任务的县区每月报送一份任务进度统计汇总表，至全省最近的统计月份；"
+        "报送率 = 已报 ÷ 应报。按时：填报日期不晚于次月 5 日；"
+        "及时率 = 按时 ÷（按时 + 逾期），未注明填报日期的不计入。"
+        "未报的县区和月份见各市州报告“进度报表未报送”。",
+        total_row=total,
+    )
+
+
+def month_start_zh(month: str) -> str:
+    return f"{data.month_start(month).year}年1月"
+
+
+# ---------------------------------------------------------------------------------------------
 # one sheet per check
 
 
@@ -415,7 +549,14 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
         f"{city.code}_{city.name}",
         summary.title,
         f"截至{data.month_zh(month)}底",
-        [summary, progress, progress_detail, not_loaded, *detail_sheets],
+        [
+            summary,
+            progress,
+            progress_detail,
+            township_sheet(inputs.townships, city.name, month),
+            not_loaded,
+            *detail_sheets,
+        ],  # fmt: skip
     )
 
 
@@ -447,5 +588,11 @@ def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
         f"{data.PROVINCE_NAME}{data.month_zh(month)}各市州分项目培训任务完成进度",
         [attainment_detail_table(attainment, "city_name", "市州")] if attainment else [],
     )
+    reporting = Sheet(
+        REPORTING_SHEET,
+        f"{data.PROVINCE_NAME}{data.month_zh(month)}进度报表报送情况",
+        [reporting_rate_table(inputs.reporting, areas, month)] if inputs.reporting else [],
+        notes=[] if inputs.reporting else ["没有应报送的进度报表。"],
+    )
     return Report(f"{data.PROVINCE_CODE}_{data.PROVINCE_NAME}", title, f"截至{data.month_zh(month)}底",
-                  [summary, progress, progress_detail])  # fmt: skip
+                  [summary, progress, progress_detail, reporting])  # fmt: skip

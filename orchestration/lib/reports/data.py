@@ -18,7 +18,7 @@ that city's own findings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -50,6 +50,7 @@ class CityInputs:
     before: list[dict]  # ... and as of the end of the month before
     attainment: list[dict]  # the city's counties × programmes for the month
     people: dict[RowKey, tuple[str, str]]  # (name, masked ID) of the rows of ``now`` about a person
+    townships: list[dict] = field(default_factory=list)  # the city's townships × programmes for the month
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class ProvinceInputs:
     now: list[dict]  # findings as of the end of the month, only what is counted (_COUNTED)
     before: list[dict]
     attainment: list[dict]  # every city × programme for the month
+    reporting: list[dict] = field(default_factory=list)  # every county's progress reports, Jan. to the month
 
 
 def month_start(month: str) -> date:
@@ -201,6 +203,35 @@ class ReportData:
         )
 
     @cached_property
+    def _township_attainment(self) -> list[dict]:
+        """Townships × programmes against their war-map plans (marts.mart_township_attainment_monthly)."""
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    townships.month,
+                    townships.city_code,
+                    townships.county_code,
+                    coalesce(counties.name_zh, townships.county_code) as county_name,
+                    coalesce(townships.township, '（未填乡镇）') as township,
+                    townships.programme_code,
+                    programmes.programme_name_zh,
+                    townships.annual_target,
+                    townships.enrolled_ytd,
+                    townships.attainment_rate,
+                    townships.expected_rate,
+                    townships.gap
+                from marts.mart_township_attainment_monthly as townships
+                left join reference.regions as counties on townships.county_code = counties.region_code
+                left join marts.dim_programme as programmes
+                    on townships.programme_code = programmes.programme_code
+                where townships.region_level = 'township'
+                order by townships.county_code, townships.township, programmes.sort_order
+                """
+            )
+        )
+
+    @cached_property
     def _city_attainment(self) -> list[dict]:
         return _dicts(
             self._con.execute(
@@ -224,6 +255,25 @@ class ReportData:
                 left join marts.dim_programme as programmes
                     on attainment.programme_code = programmes.programme_code
                 order by attainment.city_code, programmes.sort_order, attainment.programme_code
+                """
+            )
+        )
+
+    @cached_property
+    def _reporting(self) -> list[dict]:
+        """Expected and received progress reports (marts.mart_reporting_completeness)."""
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    month,
+                    city_code,
+                    county_code,
+                    is_expected,
+                    is_received,
+                    timeliness
+                from marts.mart_reporting_completeness
+                order by city_code, county_code, month
                 """
             )
         )
@@ -293,6 +343,11 @@ class ReportData:
             ],
             # only the people of this city's own findings
             people={key: self._people[key] for key in wanted if key in self._people},
+            townships=[
+                _without(r, "month", "city_code")
+                for r in self._township_attainment
+                if r["month"] == start and r["city_code"] == city.code
+            ],
         )
 
     def province_inputs(self, month: str) -> ProvinceInputs:
@@ -303,6 +358,7 @@ class ReportData:
             now=[_counted(r) for r in self.findings(month)],
             before=[_counted(r) for r in self.findings(previous_month(month))],
             attainment=[_without(r, "month") for r in self._city_attainment if r["month"] == start],
+            reporting=[r for r in self._reporting if r["month"].year == start.year and r["month"] <= start],
         )
 
 
