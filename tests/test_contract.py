@@ -143,6 +143,19 @@ PROMISED: dict[tuple[str, str], frozenset[str]] = {
     ("marts", "mart_reporting_completeness"): frozenset(
         {"month", "county_code", "is_expected", "is_received", "received_date", "timeliness"}
     ),
+    ("marts", "mart_attainment_forecast"): frozenset(
+        {
+            "month",
+            "region_level",
+            "region_code",
+            "programme_code",
+            "projected_year_end",
+            "projected_attainment_rate",
+            "needed_per_month",
+            "will_miss",
+            "method",
+        }
+    ),
     ("marts", "mart_township_attainment_monthly"): frozenset(
         {
             "month",

@@ -35,6 +35,22 @@ class Chart:
     rows: int  # the chart uses the first `rows` rows of the table (not the totals row)
 
 
+@dataclass(frozen=True)
+class TrendLine:
+    column: int  # the table column the line reads (a blank cell is a gap)
+    color: str
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """Lines over the table's rows (months): counts, not rates."""
+
+    title: str
+    categories_column: int
+    lines: tuple[TrendLine, ...]
+
+
 @dataclass
 class Table:
     title: str
@@ -43,6 +59,7 @@ class Table:
     note: str = ""
     chart: Chart | None = None
     total_row: list[object] | None = None
+    trend: TrendChart | None = None
 
 
 @dataclass
@@ -374,6 +391,113 @@ def month_start_zh(month: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# the year-end forecast (marts.mart_attainment_forecast)
+
+FORECAST_SHEET = "预计完成情况"
+METHOD_ZH = {
+    "earlier_year_profile": "按上年全省各月进度推算",
+    "recent_3_months": "按近三个月平均进度推算",
+    "year_to_date_pace": "按今年以来平均进度推算",
+    "actual": "全年实际",
+}
+
+
+def forecast_by_area_table(rows: list[dict], area_label: str, month: str) -> Table:
+    """Per area (all programmes): target, done, projected year end, what each month still needs."""
+    areas: dict[str, dict] = {}
+    for r in rows:
+        a = areas.setdefault(
+            r["area_name"],
+            {"target": 0, "done": 0, "projected": 0, "needed": 0, "missing": [], "methods": set()},
+        )
+        a["target"] += r["annual_target"] or 0
+        a["done"] += r["enrolled_ytd"] or 0
+        a["projected"] += r["projected_year_end"] or 0
+        a["needed"] += r["needed_per_month"] or 0
+        a["methods"].add(METHOD_ZH.get(r["method"], r["method"]))
+        if r["will_miss"]:
+            a["missing"].append(r["programme_name_zh"] or r["programme_code"])
+    table_rows = [
+        [name, a["target"], a["done"], a["projected"], _rate(a["projected"], a["target"]), a["needed"],
+         "预计完不成" if a["target"] and a["projected"] < a["target"] else "预计可完成",
+         "、".join(a["missing"]), "；".join(sorted(a["methods"]))]
+        for name, a in areas.items()
+    ]  # fmt: skip
+    return Table(
+        f"{data.month_zh(month)}预计全年完成情况：按{area_label}（全部培训项目，预计完成率最低的在前）",
+        [
+            Column(area_label),
+            Column("年度任务（人次）", COUNT),
+            Column("累计完成（人次）", COUNT),
+            Column("预计全年完成（人次）", COUNT),
+            Column("预计完成率", RATE),
+            Column("每月还需完成（人次）", COUNT),
+            Column("预计", width=10),
+            Column("预计完不成的培训项目", width=40),
+            Column("推算方法", width=24),
+        ],  # fmt: skip
+        sorted(table_rows, key=lambda row: (row[4] is None, row[4] or 0)),
+        note="按目前进度推算到年底；每月还需完成 = 尚差人次 ÷ 剩余月数（各培训项目之和）。"
+        "推算方法及其误差见 docs/forecast.md。",
+    )
+
+
+def forecast_trend_table(trend: list[dict], month: str, area_name: str) -> Table:
+    """Month by month for the whole area: done so far, the pro-rata line, the target, and the
+    forecast from this month to December (drawn dashed)."""
+    by_month: dict[int, dict] = {}
+    for r in trend:
+        m = by_month.setdefault(r["month"].month, {"target": 0, "done": 0, "projected": 0})
+        m["target"] += r["annual_target"] or 0
+        m["done"] += r["enrolled_ytd"] or 0
+        m["projected"] += r["projected_year_end"] or 0
+    now = data.month_start(month).month
+    current = by_month.get(now, {"target": 0, "done": 0, "projected": 0})
+    rows = []
+    for k in range(1, 13):
+        done = by_month[k]["done"] if k <= now and k in by_month else None
+        forecast = None
+        if now < 12 and k >= now:
+            forecast = round(
+                current["done"] + (current["projected"] - current["done"]) * (k - now) / (12 - now)
+            )
+        rows.append([f"{k}月", done, round(current["target"] * k / 12), current["target"], forecast])
+    return Table(
+        f"{area_name}累计完成与时间进度、年度任务（{data.month_zh(month)}起为预计）",
+        [
+            Column("月份"),
+            Column("累计完成（人次）", COUNT),
+            Column("时间进度线（人次）", COUNT),
+            Column("年度任务（人次）", COUNT),
+            Column("预计（人次）", COUNT),
+        ],  # fmt: skip
+        rows,
+        note="时间进度线 = 年度任务 × 月份 ÷ 12；预计线（虚线）从本月累计完成连到预计全年完成。",
+        trend=TrendChart(
+            f"{area_name}{data.month_zh(month)}累计完成与预计",
+            0,
+            (
+                TrendLine(1, "#4472C4"),
+                TrendLine(2, "#A5A5A5"),
+                TrendLine(3, "#C00000"),
+                TrendLine(4, "#4472C4", dashed=True),
+            ),
+        ),
+    )
+
+
+def forecast_sheet(rows: list[dict], trend: list[dict], area_label: str, area_name: str, month: str) -> Sheet:
+    """预计完成情况: the chart officials read at a glance, then who will miss the year."""
+    tables = [forecast_trend_table(trend, month, area_name), forecast_by_area_table(rows, area_label, month)]
+    return Sheet(
+        FORECAST_SHEET,
+        f"{area_name}{data.month_zh(month)}预计完成情况",
+        tables if rows else [],
+        notes=[] if rows else [f"{data.month_zh(month)}没有可推算的年度任务。"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # one sheet per check
 
 
@@ -554,6 +678,7 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
             progress,
             progress_detail,
             township_sheet(inputs.townships, city.name, month),
+            forecast_sheet(inputs.forecast, inputs.forecast_trend, "县区", city.name, month),
             not_loaded,
             *detail_sheets,
         ],  # fmt: skip
@@ -595,4 +720,6 @@ def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
         notes=[] if inputs.reporting else ["没有应报送的进度报表。"],
     )
     return Report(f"{data.PROVINCE_CODE}_{data.PROVINCE_NAME}", title, f"截至{data.month_zh(month)}底",
-                  [summary, progress, progress_detail, reporting])  # fmt: skip
+                  [summary, progress, progress_detail,
+                   forecast_sheet(inputs.forecast, inputs.forecast_trend, "市州", data.PROVINCE_NAME, month),
+                   reporting])  # fmt: skip

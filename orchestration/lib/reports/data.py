@@ -51,6 +51,8 @@ class CityInputs:
     attainment: list[dict]  # the city's counties × programmes for the month
     people: dict[RowKey, tuple[str, str]]  # (name, masked ID) of the rows of ``now`` about a person
     townships: list[dict] = field(default_factory=list)  # the city's townships × programmes for the month
+    forecast: list[dict] = field(default_factory=list)  # the city's counties × programmes at the month
+    forecast_trend: list[dict] = field(default_factory=list)  # the city × programmes, January to the month
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class ProvinceInputs:
     before: list[dict]
     attainment: list[dict]  # every city × programme for the month
     reporting: list[dict] = field(default_factory=list)  # every county's progress reports, Jan. to the month
+    forecast: list[dict] = field(default_factory=list)  # every city × programme at the month
+    forecast_trend: list[dict] = field(
+        default_factory=list
+    )  # the province × programmes, January to the month
 
 
 def month_start(month: str) -> date:
@@ -260,6 +266,46 @@ class ReportData:
         )
 
     @cached_property
+    def _forecast(self) -> list[dict]:
+        """The year-end forecast of the counties, cities and province (marts.mart_attainment_forecast)."""
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    forecast.month,
+                    forecast.region_level,
+                    forecast.region_code,
+                    forecast.city_code,
+                    coalesce(regions.name_zh, forecast.region_code) as area_name,
+                    forecast.programme_code,
+                    programmes.programme_name_zh,
+                    forecast.annual_target,
+                    forecast.enrolled_ytd,
+                    forecast.projected_year_end,
+                    forecast.needed_per_month,
+                    forecast.will_miss,
+                    forecast.method
+                from marts.mart_attainment_forecast as forecast
+                left join reference.regions as regions on forecast.region_code = regions.region_code
+                left join marts.dim_programme as programmes
+                    on forecast.programme_code = programmes.programme_code
+                order by forecast.region_level, forecast.region_code, forecast.month, programmes.sort_order
+                """
+            )
+        )
+
+    def _forecast_rows(self, month: str, level: str, city_code: str | None, *, trend: bool) -> list[dict]:
+        """Forecast rows of a level (of one city, or all): at the month, or January to the month."""
+        start = month_start(month)
+        return [
+            r
+            for r in self._forecast
+            if r["region_level"] == level
+            and (city_code is None or r["city_code"] == city_code)
+            and (r["month"].year == start.year and r["month"] <= start if trend else r["month"] == start)
+        ]
+
+    @cached_property
     def _reporting(self) -> list[dict]:
         """Expected and received progress reports (marts.mart_reporting_completeness)."""
         return _dicts(
@@ -348,6 +394,8 @@ class ReportData:
                 for r in self._township_attainment
                 if r["month"] == start and r["city_code"] == city.code
             ],
+            forecast=self._forecast_rows(month, "county", city.code, trend=False),
+            forecast_trend=self._forecast_rows(month, "city", city.code, trend=True),
         )
 
     def province_inputs(self, month: str) -> ProvinceInputs:
@@ -359,6 +407,8 @@ class ReportData:
             before=[_counted(r) for r in self.findings(previous_month(month))],
             attainment=[_without(r, "month") for r in self._city_attainment if r["month"] == start],
             reporting=[r for r in self._reporting if r["month"].year == start.year and r["month"] <= start],
+            forecast=self._forecast_rows(month, "city", None, trend=False),
+            forecast_trend=self._forecast_rows(month, "province", None, trend=True),
         )
 
 
