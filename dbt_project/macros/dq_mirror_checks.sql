@@ -7,8 +7,18 @@
 {% macro report_vs_ledger_finding(check_name, direction) %}
 {%- set over = direction == 'over' %}
 with compared as (
-    select * from {{ ref('reconcile_reported_progress') }}
-    where report_minus_ledger {{ '>' if over else '<' }} 0
+    -- the difference's parts, largest first, from the county row of the gap bridge
+    select
+        reconciled.*,
+        {{ gap_parts_zh('bridge.') }} as gap_parts_zh
+    from {{ ref('reconcile_reported_progress') }} as reconciled
+    left join {{ ref('mart_report_gap_bridge') }} as bridge
+        on
+            reconciled.county_code = bridge.county_code
+            and reconciled.programme_code = bridge.programme_code
+            and reconciled.report_month = bridge.month
+            and bridge.report_level = 'county'
+    where reconciled.report_minus_ledger {{ '>' if over else '<' }} 0
 ),
 
 final as (
@@ -21,7 +31,7 @@ final as (
             month='report_month'
         ) }}
         format(
-            '{} {} 年 {} 月进度报表{}已完成 {} 人次，实名制台账截至当月只有 {} 人次，{} {} 人次：'
+            '{} {} 年 {} 月进度报表{}已完成 {} 人次，实名制台账截至当月只有 {} 人次，{} {} 人次{}：'
             || '{{ "请按实名制台账更正报表，或补录台账中遗漏的学员。" if over else "请核对报表是否漏报，或台账中是否有不应计入的记录。" }}',
             coalesce(county_name_zh, county_code),
             year(report_month),
@@ -30,7 +40,8 @@ final as (
             reported_done,
             ledger_done,
             '{{ "多报" if over else "少报" }}',
-            {{ 'report_minus_ledger' if over else '-report_minus_ledger' }}
+            {{ 'report_minus_ledger' if over else '-report_minus_ledger' }},
+            coalesce('（' || gap_parts_zh || '）', '')
         ) as detail,
         reported_done,
         ledger_done,

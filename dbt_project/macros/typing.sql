@@ -39,3 +39,16 @@
         ) then false
     end
 {%- endmacro %}
+
+{#- The 填报日期 an office wrote in the "填报单位 / 填报日期" row above the header, which ingest
+    keeps in sheet_title ("填报单位:…局 填报日期:2015年3月4日"); 2015-03-04, 2015/3/4 and 2015.3.4
+    too. NULL when the sheet has no such row or the date does not read. -#}
+{% macro filled_on_date(expression) -%}
+    try_strptime(
+        regexp_replace(
+            regexp_extract({{ expression }}, '填报日期\s*[:：]?\s*(\d{4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2})', 1),
+            '\s*[年月./-]\s*', '-', 'g'
+        ),
+        '%Y-%m-%d'
+    )::date
+{%- endmacro %}

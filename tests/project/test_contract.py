@@ -123,6 +123,51 @@ PROMISED: dict[tuple[str, str], frozenset[str]] = {
         }
     ),
     ("marts", "mart_training_funding"): frozenset(),
+    ("marts", "mart_report_gap_bridge"): frozenset(
+        {
+            "county_code",
+            "programme_code",
+            "month",
+            "reported_ytd",
+            "enrolled_ytd",
+            "difference",
+            "part_duplicates",
+            "part_not_counted",
+            "part_timing",
+            "part_unexplained",
+        }
+    ),
+    ("marts", "mart_target_persons_bridge"): frozenset(
+        {"county_code", "township", "village", "war_map_persons", "ledger_persons"}
+    ),
+    ("marts", "mart_reporting_completeness"): frozenset(
+        {"month", "county_code", "is_expected", "is_received", "received_date", "timeliness"}
+    ),
+    ("marts", "mart_attainment_forecast"): frozenset(
+        {
+            "month",
+            "region_level",
+            "region_code",
+            "programme_code",
+            "projected_year_end",
+            "projected_attainment_rate",
+            "needed_per_month",
+            "will_miss",
+            "method",
+        }
+    ),
+    ("marts", "mart_township_attainment_monthly"): frozenset(
+        {
+            "month",
+            "county_code",
+            "township",
+            "programme_code",
+            "annual_target",
+            "enrolled_ytd",
+            "attainment_rate",
+            "gap",
+        }
+    ),
     ("dq", "findings"): frozenset(
         {
             "check_name",

@@ -49,6 +49,7 @@ NOT_PLANTED = {
     "unknown_region",
     "file_not_loaded",
     "row_not_loaded",
+    "report_missing",
 }
 
 

@@ -19,7 +19,13 @@ from orchestration.lib.quality.catalog import CHECKS
 from orchestration.lib.quality.masking import mask_id
 from orchestration.lib.reports import data, freshness
 from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
-from orchestration.lib.reports.content import INGEST_CHECKS, NOT_LOADED_SHEET
+from orchestration.lib.reports.content import (
+    FORECAST_SHEET,
+    INGEST_CHECKS,
+    NOT_LOADED_SHEET,
+    REPORTING_SHEET,
+    TOWNSHIP_SHEET,
+)
 from tests.conftest import SAMPLE_RAW_DIR
 
 MONTH = "2015-10"
@@ -151,7 +157,7 @@ def test_city_workbook_holds_only_its_own_city(sample_build, written, manifest):
         for title, rows in cells(path).items():
             flat = [v for r in rows for v in r if isinstance(v, str)]
             assert not [v for v in flat if ID_SHAPED.search(v)], f"{path.name}/{title}: an ID number in full"
-            if title in ("概况", "任务进度", "分项目进度"):
+            if title in ("概况", "任务进度", "分项目进度", TOWNSHIP_SHEET, FORECAST_SHEET):
                 continue
             header = next(r for r in rows if r and r[0] == "序号")
             col = {name: i for i, name in enumerate(header)}
@@ -218,7 +224,7 @@ def test_html_twin_lists_the_same_rows_as_the_workbook(written):
         details = sum(
             len(table_after(rows, "序号"))
             for title, rows in sheets.items()
-            if title not in ("概况", "任务进度", "分项目进度")
+            if title not in ("概况", "任务进度", "分项目进度", TOWNSHIP_SHEET, FORECAST_SHEET)
         )
         page = workbook.with_suffix(".html").read_text(encoding="utf-8")
         # every detail row starts with its number in a numeric cell right after <tr>
@@ -230,7 +236,7 @@ def test_province_summary_holds_no_person(sample_build, written):
     people = {name.strip() for name in raw_people(sample_build.settings.warehouse).values() if name}
     workbook = next(p for p in province if p.suffix == ".xlsx")
     sheets = cells(workbook)
-    assert list(sheets) == ["概况", "任务进度", "分项目进度"]
+    assert list(sheets) == ["概况", "任务进度", "分项目进度", FORECAST_SHEET, REPORTING_SHEET]
     values = {v.strip() for rows in sheets.values() for r in rows for v in r if isinstance(v, str)}
     assert not values & people
     assert not [v for v in values if ID_SHAPED.search(v)]

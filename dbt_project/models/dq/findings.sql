@@ -12,7 +12,7 @@
     ref('trainee_not_registered'), ref('institution_not_on_roster'), ref('trade_not_approved'),
     ref('institution_qualification_expired'), ref('village_count_mismatch'), ref('superseded_submission'),
     ref('no_task_allocated'), ref('unknown_programme'), ref('missing_start_date'), ref('unknown_region'),
-    ref('file_not_loaded'), ref('row_not_loaded'),
+    ref('file_not_loaded'), ref('row_not_loaded'), ref('report_missing'),
 ] %}
 with all_findings as (
     {%- for check_model in check_models %}

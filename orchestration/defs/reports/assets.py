@@ -25,6 +25,9 @@ UPSTREAM = [
     dg.AssetKey(["marts", "mart_target_attainment_monthly"]),
     dg.AssetKey(["marts", "mart_city_attainment_monthly"]),
     dg.AssetKey(["marts", "mart_province_attainment_monthly"]),
+    dg.AssetKey(["marts", "mart_township_attainment_monthly"]),
+    dg.AssetKey(["marts", "mart_reporting_completeness"]),
+    dg.AssetKey(["marts", "mart_attainment_forecast"]),
     dg.AssetKey(["marts", "dim_programme"]),
     dg.AssetKey(["reference", "regions"]),
     # The rows to fix: names and masked ID numbers of the people a finding points at.

@@ -35,6 +35,22 @@ class Chart:
     rows: int  # the chart uses the first `rows` rows of the table (not the totals row)
 
 
+@dataclass(frozen=True)
+class TrendLine:
+    column: int  # the table column the line reads (a blank cell is a gap)
+    color: str
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """Lines over the table's rows (months): counts, not rates."""
+
+    title: str
+    categories_column: int
+    lines: tuple[TrendLine, ...]
+
+
 @dataclass
 class Table:
     title: str
@@ -43,6 +59,7 @@ class Table:
     note: str = ""
     chart: Chart | None = None
     total_row: list[object] | None = None
+    trend: TrendChart | None = None
 
 
 @dataclass
@@ -240,6 +257,247 @@ def attainment_detail_table(rows: list[dict], area_name: str, area_label: str) -
 
 
 # ---------------------------------------------------------------------------------------------
+# townships against their war maps (marts.mart_township_attainment_monthly)
+
+TOWNSHIP_SHEET = "乡镇进度"
+
+
+def township_sheet(rows: list[dict], city_name: str, month: str) -> Sheet:
+    """Which township is behind its war map, and by how much: all programmes together, the
+    furthest behind first; then each township's programmes."""
+    townships: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        t = townships.setdefault(
+            (r["county_name"], r["township"]),
+            {"target": 0, "done": 0, "gap": 0.0, "expected": r["expected_rate"], "behind": []},
+        )
+        t["target"] += r["annual_target"] or 0
+        t["done"] += r["enrolled_ytd"] or 0
+        t["gap"] += float(r["gap"] or 0)
+        if r["annual_target"] and round(float(r["gap"] or 0)) >= 1:
+            t["behind"].append(f"{r['programme_name_zh'] or r['programme_code']} {round(float(r['gap']))}")
+    summary_rows = sorted(
+        (
+            [
+                county,
+                township,
+                t["target"],
+                t["done"],
+                _rate(t["done"], t["target"]),
+                float(t["expected"] or 0),
+                round(t["gap"]),
+                "、".join(t["behind"]),
+            ]
+            for (county, township), t in townships.items()
+        ),  # fmt: skip
+        key=lambda row: (-row[6], row[0], row[1]),
+    )
+    summary = Table(
+        f"{data.month_zh(month)}各乡镇作战图任务完成进度（全部培训项目，落后最多的在前）",
+        [
+            Column("县区"),
+            Column("乡镇"),
+            Column("作战图计划（人次）", COUNT),
+            Column("累计完成（人次，台账）", COUNT),
+            Column("完成率", RATE),
+            Column("时间进度", RATE),
+            Column("进度差额（人次）", COUNT),
+            Column("落后的培训项目（差额人次）", width=40),
+        ],  # fmt: skip
+        summary_rows,
+        note="目标为乡镇作战图各村计划人次之和；累计完成按实名制台账计数，计入学员当年首次开班所在乡镇。"
+        "进度差额 = 计划 × 月份 ÷ 12 − 累计完成，正数为落后于时间进度。",
+    )
+    detail = Table(
+        "各乡镇分项目进度",
+        [
+            Column("县区"),
+            Column("乡镇"),
+            Column("培训项目"),
+            Column("作战图计划（人次）", COUNT),
+            Column("累计完成（人次）", COUNT),
+            Column("完成率", RATE),
+            Column("进度差额（人次）", COUNT),
+        ],  # fmt: skip
+        [
+            [
+                r["county_name"],
+                r["township"],
+                r["programme_name_zh"] or r["programme_code"],
+                r["annual_target"],
+                r["enrolled_ytd"],
+                float(r["attainment_rate"]) if r["attainment_rate"] is not None else None,
+                None if r["gap"] is None else round(float(r["gap"])),
+            ]
+            for r in rows
+        ],  # fmt: skip
+    )
+    return Sheet(
+        TOWNSHIP_SHEET,
+        f"{city_name}{data.month_zh(month)}各乡镇培训任务完成进度",
+        [summary, detail] if rows else [],
+        notes=[] if rows else [f"{data.month_zh(month)}本市州没有乡镇作战图计划或台账记录。"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# reporting completeness and timeliness (marts.mart_reporting_completeness)
+
+REPORTING_SHEET = "报表报送情况"
+
+
+def reporting_rate_table(rows: list[dict], cities: list[tuple[str, str]], month: str) -> Table:
+    """Per city, the county progress reports expected from January to the month: received, the
+    reporting rate, on time, late, without 填报日期, missing."""
+    table_rows = []
+    for code, name in cities:
+        mine = [r for r in rows if r["city_code"] == code and r["is_expected"]]
+        if not mine:
+            continue
+        received = [r for r in mine if r["is_received"]]
+        on_time = sum(1 for r in received if r["timeliness"] == "on_time")
+        late = sum(1 for r in received if r["timeliness"] == "late")
+        unknown = len(received) - on_time - late
+        rate = _rate(len(received), len(mine))
+        table_rows.append([name, len(mine), len(received), rate, on_time, late, unknown,
+                           len(mine) - len(received), _rate(on_time, on_time + late)])  # fmt: skip
+    sums = [sum(r[i] for r in table_rows) for i in (1, 2, 4, 5, 6, 7)]
+    total = ["合计", sums[0], sums[1], _rate(sums[1], sums[0]), sums[2], sums[3], sums[4], sums[5],
+             _rate(sums[2], sums[2] + sums[3])]  # fmt: skip
+    return Table(
+        f"进度报表报送率：按市州（{month_start_zh(month)}至{data.month_zh(month)}）",
+        [
+            Column("市州"),
+            Column("应报（县区·月）", COUNT),
+            Column("已报", COUNT),
+            Column("报送率", RATE),
+            Column("按时", COUNT),
+            Column("逾期", COUNT),
+            Column("未注明填报日期", COUNT),
+            Column("未报", COUNT),
+            Column("及时率", RATE),
+        ],  # fmt: skip
+        table_rows,
+        note="应报：有年度任务的县区每月报送一份任务进度统计汇总表，至全省最近的统计月份；"
+        "报送率 = 已报 ÷ 应报。按时：填报日期不晚于次月 5 日；"
+        "及时率 = 按时 ÷（按时 + 逾期），未注明填报日期的不计入。"
+        "未报的县区和月份见各市州报告“进度报表未报送”。",
+        total_row=total,
+    )
+
+
+def month_start_zh(month: str) -> str:
+    return f"{data.month_start(month).year}年1月"
+
+
+# ---------------------------------------------------------------------------------------------
+# the year-end forecast (marts.mart_attainment_forecast)
+
+FORECAST_SHEET = "预计完成情况"
+METHOD_ZH = {
+    "earlier_year_profile": "按上年全省各月进度推算",
+    "recent_3_months": "按近三个月平均进度推算",
+    "year_to_date_pace": "按今年以来平均进度推算",
+    "actual": "全年实际",
+}
+
+
+def forecast_by_area_table(rows: list[dict], area_label: str, month: str) -> Table:
+    """Per area (all programmes): target, done, projected year end, what each month still needs."""
+    areas: dict[str, dict] = {}
+    for r in rows:
+        a = areas.setdefault(
+            r["area_name"],
+            {"target": 0, "done": 0, "projected": 0, "needed": 0, "missing": [], "methods": set()},
+        )
+        a["target"] += r["annual_target"] or 0
+        a["done"] += r["enrolled_ytd"] or 0
+        a["projected"] += r["projected_year_end"] or 0
+        a["needed"] += r["needed_per_month"] or 0
+        a["methods"].add(METHOD_ZH.get(r["method"], r["method"]))
+        if r["will_miss"]:
+            a["missing"].append(r["programme_name_zh"] or r["programme_code"])
+    table_rows = [
+        [name, a["target"], a["done"], a["projected"], _rate(a["projected"], a["target"]), a["needed"],
+         "预计完不成" if a["target"] and a["projected"] < a["target"] else "预计可完成",
+         "、".join(a["missing"]), "；".join(sorted(a["methods"]))]
+        for name, a in areas.items()
+    ]  # fmt: skip
+    return Table(
+        f"{data.month_zh(month)}预计全年完成情况：按{area_label}（全部培训项目，预计完成率最低的在前）",
+        [
+            Column(area_label),
+            Column("年度任务（人次）", COUNT),
+            Column("累计完成（人次）", COUNT),
+            Column("预计全年完成（人次）", COUNT),
+            Column("预计完成率", RATE),
+            Column("每月还需完成（人次）", COUNT),
+            Column("预计", width=10),
+            Column("预计完不成的培训项目", width=40),
+            Column("推算方法", width=24),
+        ],  # fmt: skip
+        sorted(table_rows, key=lambda row: (row[4] is None, row[4] or 0)),
+        note="按目前进度推算到年底；每月还需完成 = 尚差人次 ÷ 剩余月数（各培训项目之和）。"
+        "推算方法及其误差见 docs/forecast.md。",
+    )
+
+
+def forecast_trend_table(trend: list[dict], month: str, area_name: str) -> Table:
+    """Month by month for the whole area: done so far, the pro-rata line, the target, and the
+    forecast from this month to December (drawn dashed)."""
+    by_month: dict[int, dict] = {}
+    for r in trend:
+        m = by_month.setdefault(r["month"].month, {"target": 0, "done": 0, "projected": 0})
+        m["target"] += r["annual_target"] or 0
+        m["done"] += r["enrolled_ytd"] or 0
+        m["projected"] += r["projected_year_end"] or 0
+    now = data.month_start(month).month
+    current = by_month.get(now, {"target": 0, "done": 0, "projected": 0})
+    rows = []
+    for k in range(1, 13):
+        done = by_month[k]["done"] if k <= now and k in by_month else None
+        forecast = None
+        if now < 12 and k >= now:
+            forecast = round(
+                current["done"] + (current["projected"] - current["done"]) * (k - now) / (12 - now)
+            )
+        rows.append([f"{k}月", done, round(current["target"] * k / 12), current["target"], forecast])
+    return Table(
+        f"{area_name}累计完成与时间进度、年度任务（{data.month_zh(month)}起为预计）",
+        [
+            Column("月份"),
+            Column("累计完成（人次）", COUNT),
+            Column("时间进度线（人次）", COUNT),
+            Column("年度任务（人次）", COUNT),
+            Column("预计（人次）", COUNT),
+        ],  # fmt: skip
+        rows,
+        note="时间进度线 = 年度任务 × 月份 ÷ 12；预计线（虚线）从本月累计完成连到预计全年完成。",
+        trend=TrendChart(
+            f"{area_name}{data.month_zh(month)}累计完成与预计",
+            0,
+            (
+                TrendLine(1, "#4472C4"),
+                TrendLine(2, "#A5A5A5"),
+                TrendLine(3, "#C00000"),
+                TrendLine(4, "#4472C4", dashed=True),
+            ),
+        ),
+    )
+
+
+def forecast_sheet(rows: list[dict], trend: list[dict], area_label: str, area_name: str, month: str) -> Sheet:
+    """预计完成情况: the chart officials read at a glance, then who will miss the year."""
+    tables = [forecast_trend_table(trend, month, area_name), forecast_by_area_table(rows, area_label, month)]
+    return Sheet(
+        FORECAST_SHEET,
+        f"{area_name}{data.month_zh(month)}预计完成情况",
+        tables if rows else [],
+        notes=[] if rows else [f"{data.month_zh(month)}没有可推算的年度任务。"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # one sheet per check
 
 
@@ -415,7 +673,15 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
         f"{city.code}_{city.name}",
         summary.title,
         f"截至{data.month_zh(month)}底",
-        [summary, progress, progress_detail, not_loaded, *detail_sheets],
+        [
+            summary,
+            progress,
+            progress_detail,
+            township_sheet(inputs.townships, city.name, month),
+            forecast_sheet(inputs.forecast, inputs.forecast_trend, "县区", city.name, month),
+            not_loaded,
+            *detail_sheets,
+        ],  # fmt: skip
     )
 
 
@@ -447,5 +713,13 @@ def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
         f"{data.PROVINCE_NAME}{data.month_zh(month)}各市州分项目培训任务完成进度",
         [attainment_detail_table(attainment, "city_name", "市州")] if attainment else [],
     )
+    reporting = Sheet(
+        REPORTING_SHEET,
+        f"{data.PROVINCE_NAME}{data.month_zh(month)}进度报表报送情况",
+        [reporting_rate_table(inputs.reporting, areas, month)] if inputs.reporting else [],
+        notes=[] if inputs.reporting else ["没有应报送的进度报表。"],
+    )
     return Report(f"{data.PROVINCE_CODE}_{data.PROVINCE_NAME}", title, f"截至{data.month_zh(month)}底",
-                  [summary, progress, progress_detail])  # fmt: skip
+                  [summary, progress, progress_detail,
+                   forecast_sheet(inputs.forecast, inputs.forecast_trend, "市州", data.PROVINCE_NAME, month),
+                   reporting])  # fmt: skip

@@ -18,7 +18,7 @@ that city's own findings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -50,6 +50,9 @@ class CityInputs:
     before: list[dict]  # ... and as of the end of the month before
     attainment: list[dict]  # the city's counties × programmes for the month
     people: dict[RowKey, tuple[str, str]]  # (name, masked ID) of the rows of ``now`` about a person
+    townships: list[dict] = field(default_factory=list)  # the city's townships × programmes for the month
+    forecast: list[dict] = field(default_factory=list)  # the city's counties × programmes at the month
+    forecast_trend: list[dict] = field(default_factory=list)  # the city × programmes, January to the month
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class ProvinceInputs:
     now: list[dict]  # findings as of the end of the month, only what is counted (_COUNTED)
     before: list[dict]
     attainment: list[dict]  # every city × programme for the month
+    reporting: list[dict] = field(default_factory=list)  # every county's progress reports, Jan. to the month
+    forecast: list[dict] = field(default_factory=list)  # every city × programme at the month
+    forecast_trend: list[dict] = field(
+        default_factory=list
+    )  # the province × programmes, January to the month
 
 
 def month_start(month: str) -> date:
@@ -201,6 +209,35 @@ class ReportData:
         )
 
     @cached_property
+    def _township_attainment(self) -> list[dict]:
+        """Townships × programmes against their war-map plans (marts.mart_township_attainment_monthly)."""
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    townships.month,
+                    townships.city_code,
+                    townships.county_code,
+                    coalesce(counties.name_zh, townships.county_code) as county_name,
+                    coalesce(townships.township, '（未填乡镇）') as township,
+                    townships.programme_code,
+                    programmes.programme_name_zh,
+                    townships.annual_target,
+                    townships.enrolled_ytd,
+                    townships.attainment_rate,
+                    townships.expected_rate,
+                    townships.gap
+                from marts.mart_township_attainment_monthly as townships
+                left join reference.regions as counties on townships.county_code = counties.region_code
+                left join marts.dim_programme as programmes
+                    on townships.programme_code = programmes.programme_code
+                where townships.region_level = 'township'
+                order by townships.county_code, townships.township, programmes.sort_order
+                """
+            )
+        )
+
+    @cached_property
     def _city_attainment(self) -> list[dict]:
         return _dicts(
             self._con.execute(
@@ -224,6 +261,65 @@ class ReportData:
                 left join marts.dim_programme as programmes
                     on attainment.programme_code = programmes.programme_code
                 order by attainment.city_code, programmes.sort_order, attainment.programme_code
+                """
+            )
+        )
+
+    @cached_property
+    def _forecast(self) -> list[dict]:
+        """The year-end forecast of the counties, cities and province (marts.mart_attainment_forecast)."""
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    forecast.month,
+                    forecast.region_level,
+                    forecast.region_code,
+                    forecast.city_code,
+                    coalesce(regions.name_zh, forecast.region_code) as area_name,
+                    forecast.programme_code,
+                    programmes.programme_name_zh,
+                    forecast.annual_target,
+                    forecast.enrolled_ytd,
+                    forecast.projected_year_end,
+                    forecast.needed_per_month,
+                    forecast.will_miss,
+                    forecast.method
+                from marts.mart_attainment_forecast as forecast
+                left join reference.regions as regions on forecast.region_code = regions.region_code
+                left join marts.dim_programme as programmes
+                    on forecast.programme_code = programmes.programme_code
+                order by forecast.region_level, forecast.region_code, forecast.month, programmes.sort_order
+                """
+            )
+        )
+
+    def _forecast_rows(self, month: str, level: str, city_code: str | None, *, trend: bool) -> list[dict]:
+        """Forecast rows of a level (of one city, or all): at the month, or January to the month."""
+        start = month_start(month)
+        return [
+            r
+            for r in self._forecast
+            if r["region_level"] == level
+            and (city_code is None or r["city_code"] == city_code)
+            and (r["month"].year == start.year and r["month"] <= start if trend else r["month"] == start)
+        ]
+
+    @cached_property
+    def _reporting(self) -> list[dict]:
+        """Expected and received progress reports (marts.mart_reporting_completeness)."""
+        return _dicts(
+            self._con.execute(
+                """
+                select
+                    month,
+                    city_code,
+                    county_code,
+                    is_expected,
+                    is_received,
+                    timeliness
+                from marts.mart_reporting_completeness
+                order by city_code, county_code, month
                 """
             )
         )
@@ -293,6 +389,13 @@ class ReportData:
             ],
             # only the people of this city's own findings
             people={key: self._people[key] for key in wanted if key in self._people},
+            townships=[
+                _without(r, "month", "city_code")
+                for r in self._township_attainment
+                if r["month"] == start and r["city_code"] == city.code
+            ],
+            forecast=self._forecast_rows(month, "county", city.code, trend=False),
+            forecast_trend=self._forecast_rows(month, "city", city.code, trend=True),
         )
 
     def province_inputs(self, month: str) -> ProvinceInputs:
@@ -303,6 +406,9 @@ class ReportData:
             now=[_counted(r) for r in self.findings(month)],
             before=[_counted(r) for r in self.findings(previous_month(month))],
             attainment=[_without(r, "month") for r in self._city_attainment if r["month"] == start],
+            reporting=[r for r in self._reporting if r["month"].year == start.year and r["month"] <= start],
+            forecast=self._forecast_rows(month, "city", None, trend=False),
+            forecast_trend=self._forecast_rows(month, "province", None, trend=True),
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from orchestration.lib.reports.content import CHANGE, COUNT, RATE, Chart, Report, Table
+from orchestration.lib.reports.content import CHANGE, COUNT, RATE, Chart, Report, Table, TrendChart
 
 STYLE = """
 body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", SimSun,
@@ -63,6 +63,8 @@ def _table(table: Table) -> str:
     parts = [f"<h3>{escape(table.title)}</h3>"]
     if table.chart and table.chart.rows:
         parts.append(svg_chart(table.chart, table))
+    if table.trend and table.rows:
+        parts.append(svg_trend_chart(table.trend, table))
     parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
     if table.note:
         parts.append(f'<p class="note">{escape(table.note)}</p>')
@@ -133,6 +135,63 @@ def svg_chart(chart: Chart, table: Table, width: int = 720, height: int = 300) -
         f'stroke-width="2" stroke-dasharray="6 4"/>'
     )
     out.append(f'<text x="{left + 146}" y="{legend_y}" font-size="12">{line_name}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def svg_trend_chart(chart: TrendChart, table: Table, width: int = 720, height: int = 300) -> str:
+    """Lines of counts by month (a blank cell breaks the line); a forecast line is dashed."""
+    labels = [str(r[chart.categories_column]) for r in table.rows]
+    values = [v for r in table.rows for line in chart.lines if isinstance(v := r[line.column], (int, float))]
+    top = max([1, *values]) * 1.1
+    left, right, upper, lower = 56, 16, 36, 56
+    plot_w, plot_h = width - left - right, height - upper - lower
+    step = plot_w / max(1, len(labels))
+
+    def x(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    def y(value: float) -> float:
+        return upper + plot_h * (1 - value / top)
+
+    out = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}">',
+        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">'
+        f"{escape(chart.title)}</text>",
+    ]
+    for k in range(6):
+        value = top * k / 5
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{value:,.0f}</text>"
+        )
+    for i, label in enumerate(labels):
+        out.append(
+            f'<text x="{x(i):.1f}" y="{upper + plot_h + 18}" text-anchor="middle" font-size="12">'
+            f"{escape(label)}</text>"
+        )
+    legend_x = left
+    for line in chart.lines:
+        dash = ' stroke-dasharray="6 4"' if line.dashed else ""
+        points = [
+            (x(i), y(float(r[line.column]))) for i, r in enumerate(table.rows) if r[line.column] is not None
+        ]
+        if points:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            out.append(
+                f'<polyline points="{path}" fill="none" stroke="{line.color}" stroke-width="2"{dash}/>'
+            )
+        title = escape(table.columns[line.column].title)
+        legend_y = height - 12
+        out.append(
+            f'<line x1="{legend_x}" x2="{legend_x + 28}" y1="{legend_y - 5}" y2="{legend_y - 5}" '
+            f'stroke="{line.color}" stroke-width="2"{dash}/>'
+        )
+        out.append(f'<text x="{legend_x + 34}" y="{legend_y}" font-size="12">{title}</text>')
+        legend_x += 34 + 13 * len(table.columns[line.column].title) + 16
     out.append("</svg>")
     return "\n".join(out)
 

@@ -123,7 +123,40 @@ def _write_table(ws, book, formats: _Formats, table: Table, row: int, widths: di
         # below the table, so that the sheet prints one table wide
         _insert_chart(ws, book, table, header_row, first_data_row, row + 1)
         row += CHART_ROWS
+    if table.trend and table.rows:
+        _insert_trend_chart(ws, book, table, header_row, first_data_row, row + 1)
+        row += CHART_ROWS
     return row + 1
+
+
+def _insert_trend_chart(ws, book, table: Table, header_row: int, first_data_row: int, at_row: int) -> None:
+    """A native line chart of counts by month; a blank cell leaves a gap, a dashed line is a forecast."""
+    trend = table.trend
+    name = ws.get_name()
+    last = first_data_row + len(table.rows) - 1
+    chart = book.add_chart({"type": "line"})
+    for line in trend.lines:
+        chart.add_series(
+            {
+                "name": [name, header_row, line.column],
+                "categories": [name, first_data_row, trend.categories_column, last, trend.categories_column],
+                "values": [name, first_data_row, line.column, last, line.column],
+                "line": {
+                    "color": line.color,
+                    "width": 2.25,
+                    **({"dash_type": "dash"} if line.dashed else {}),
+                },
+                "marker": {"type": "none"},
+            }
+        )
+    font = {"name": FONT}
+    chart.set_title({"name": trend.title, "name_font": {**font, "size": 12, "bold": True}})
+    chart.set_x_axis({"num_font": font})
+    chart.set_y_axis({"min": 0, "major_gridlines": {"visible": True}, "num_font": font})
+    chart.set_legend({"position": "bottom", "font": font})
+    chart.show_blanks_as("gap")
+    chart.set_size({"width": 640, "height": 320})
+    ws.insert_chart(xl_rowcol_to_cell(at_row, 0), chart, {"x_offset": 4, "y_offset": 4})
 
 
 def _insert_chart(ws, book, table: Table, header_row: int, first_data_row: int, at_row: int) -> None:

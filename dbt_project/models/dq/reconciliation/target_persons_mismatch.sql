@@ -1,8 +1,47 @@
 -- 培训对象人数不一致: a township whose war map or progress report gives a number of persons to
 -- train that the real-name ledger does not bear out (see reconcile_target_persons).
-with compared as (
-    select * from {{ ref('reconcile_target_persons') }}
-    where is_mismatch
+with villages as (
+    -- the villages whose war-map persons differ from the ledger, largest difference first
+    select
+        county_code,
+        township,
+        year,
+        count(*) as villages_disagreeing,
+        list(
+            format(
+                '{}{}{} 人',
+                coalesce(village, '（未填村）'),
+                case when war_map_minus_ledger > 0 then '多 ' else '少 ' end,
+                abs(war_map_minus_ledger)
+            )
+            order by abs(war_map_minus_ledger) desc, village
+        ) as villages_zh
+    from {{ ref('mart_target_persons_bridge') }}
+    where war_map_minus_ledger != 0
+    group by all
+),
+
+compared as (
+    select
+        reconciled.*,
+        -- one village is already named with its row (war_map_village); more are listed here
+        case
+            when villages.villages_disagreeing > 1
+                then format(
+                    '；作战图与台账不一致的村 {} 个，差额最大的：{}',
+                    villages.villages_disagreeing,
+                    array_to_string(villages.villages_zh[1:3], '、')
+                    || case when villages.villages_disagreeing > 3 then '等' else '' end
+                )
+            else ''
+        end as villages_zh
+    from {{ ref('reconcile_target_persons') }} as reconciled
+    left join villages
+        on
+            reconciled.county_code = villages.county_code
+            and reconciled.township_name is not distinct from villages.township
+            and reconciled.year = villages.year
+    where reconciled.is_mismatch
 ),
 
 final as (
@@ -21,7 +60,7 @@ final as (
             period='cast(year as varchar)'
         ) }}
         format(
-            '{}{}{} 年培训对象人数不一致：实名制台账实际培训 {} 人；作战图 {} 人{}{}；{}：请核对作战图、台账和进度报表，以台账为准更正。',
+            '{}{}{} 年培训对象人数不一致：实名制台账实际培训 {} 人；作战图 {} 人{}{}{}；{}：请核对作战图、台账和进度报表，以台账为准更正。',
             -- the county first: 城关镇 and its like exist in several counties
             coalesce(county_name_zh, county_code),
             coalesce(township_name, '（未填乡镇）'),
@@ -43,6 +82,7 @@ final as (
                     )
                 else ''
             end,
+            villages_zh,
             case
                 when report_months = 0 then '无乡镇进度报表'
                 when report_months_disagreeing = 0 then format('进度报表 {} 人（一致）', coalesce(cast(report_persons_max as varchar), '未填'))

@@ -24,6 +24,8 @@ renamed as (
             {{ to_count('done_' ~ code) }} as done_{{ code }},
         {%- endfor %}
         {{ is_total_row(['city', 'county', 'township']) }} as is_total_row,
+        -- 填报日期 of the sheet's 填报单位 row (NULL when the sheet has none): the received date
+        {{ filled_on_date('sheet_title') }} as received_date,
         ingested_at
     from source
 ),
