@@ -20,7 +20,7 @@ from stdnum.cn import ric
 
 from orchestration.resources import REPO_ROOT
 from tests.conftest import SAMPLE_RAW_DIR
-from tests.reliability_helpers import run_env, run_pipeline
+from tests.support.reliability_helpers import run_env, run_pipeline
 
 REPORT = "progress_reports/肃南 10月份 精准扶贫培训进度.csv"  # 填报日期 2015年11月4日
 COUNTY_CODE = "620721"  # 肃南裕固族自治县

@@ -7,7 +7,7 @@ import duckdb
 import openpyxl
 
 from orchestration.lib.reports.content import TOWNSHIP_SHEET
-from tests.record_accounting import city_report, latest_report_dir
+from tests.support.record_accounting import city_report, latest_report_dir
 
 
 def _sql(sample_build, query: str) -> list[tuple]:

@@ -9,7 +9,7 @@ import duckdb
 import openpyxl
 
 from orchestration.lib.reports.content import REPORTING_SHEET
-from tests.record_accounting import latest_report_dir
+from tests.support.record_accounting import latest_report_dir
 
 
 def _sql(sample_build, query: str) -> list[tuple]:
