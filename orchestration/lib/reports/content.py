@@ -411,12 +411,15 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
         if check.name in by_check and check.name not in INGEST_CHECKS
     ]
     not_loaded = not_loaded_sheet([r for r in now if r["check_name"] in INGEST_CHECKS])
+    from orchestration.lib.reports import work_list  # lays out with this module's tables
+
     return Report(
         f"{city.code}_{city.name}",
         summary.title,
         f"截至{data.month_zh(month)}底",
-        [summary, progress, progress_detail, not_loaded, *detail_sheets],
-    )
+        [summary, progress, progress_detail, not_loaded, *detail_sheets,
+         *work_list.city_sheets(inputs.work_list, inputs.counties)],
+    )  # fmt: skip
 
 
 def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
@@ -447,5 +450,8 @@ def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
         f"{data.PROVINCE_NAME}{data.month_zh(month)}各市州分项目培训任务完成进度",
         [attainment_detail_table(attainment, "city_name", "市州")] if attainment else [],
     )
+    from orchestration.lib.reports import work_list  # lays out with this module's tables
+
+    waiting = [work_list.province_sheet(inputs.work_summary, areas)] if inputs.work_summary else []
     return Report(f"{data.PROVINCE_CODE}_{data.PROVINCE_NAME}", title, f"截至{data.month_zh(month)}底",
-                  [summary, progress, progress_detail])  # fmt: skip
+                  [summary, progress, progress_detail, *waiting])  # fmt: skip
