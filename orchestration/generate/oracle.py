@@ -50,6 +50,18 @@ def id_problem(text: str) -> str | None:
     return None if date(1900, 1, 1) <= born <= date(YEAR, 12, 31) else "invalid"
 
 
+def person_id(text: str) -> str | None:
+    """The ID that identifies the person: a valid one as it is, an old 15-digit one upgraded to
+    18 characters (19 inserted before the year, check character appended), else None."""
+    if id_problem(text) is None:
+        return text
+    if len(text) == 15 and text.isdigit():
+        upgraded = text[:6] + "19" + text[6:]
+        upgraded += ric.calc_check_digit(upgraded + "0")
+        return upgraded if id_problem(upgraded) is None else None
+    return None
+
+
 def need_is_classified(text: str, category: str) -> bool:
     if category in vocab.CATEGORY_PROGRAMMES:
         return True
@@ -99,7 +111,9 @@ def check_county(world: CountyWorld, files: dict[str, list]) -> Findings:
                 found.add("rounded_id_number", {"id_number": text}, r)
             elif problem == "invalid":
                 found.add("invalid_id_number", {"id_number": text}, r)
-            else:
+            person = person_id(text)
+            if person is not None:
+                text = person
                 if text[:6] != code:
                     found.add("id_region_mismatch", {"id_number": text}, r)
                 if source == "household_members":
@@ -118,14 +132,15 @@ def check_county(world: CountyWorld, files: dict[str, list]) -> Findings:
     seen: dict[tuple, int] = defaultdict(int)
     for f, r in ledger:
         text = normalise_id(r["id_number"])
-        valid = id_problem(text) is None
+        person = person_id(text)
+        valid = person is not None
         pcode = r["_programme"]
         prog = progs[pcode]
         start = r["start_date"]
-        if valid and text not in registered:
+        if valid and person not in registered:
             found.add("trainee_not_registered", {"id_number": text}, r)
         if valid:
-            seen[(text, pcode, start.year)] += 1
+            seen[(person, pcode, start.year)] += 1
         if prog.measured_in_hours:
             length, low, high = r["duration_hours"], prog.min_hours, prog.max_hours
         elif "duration_days" in f.style.columns and r["duration_days"] is not None:

@@ -183,6 +183,37 @@ PROMISED: dict[tuple[str, str], frozenset[str]] = {
         }
     ),
     ("dq", "validation_runs"): frozenset(),
+    # issue 14: who in each village still waits for training, and for what
+    ("marts", "mart_village_work_list"): frozenset(
+        {
+            "year",
+            "trainee_key",
+            "household_key",
+            "county_code",
+            "township_name",
+            "village_name",
+            "programme_code",
+            "desired_trade",
+            "labour_category",
+            "is_old_revolutionary_area",
+            "is_ethnic_minority_village",
+            "is_young_prime_age",
+            "household_without_certificate",
+            "nearest_to_certificate_key",
+            "approved_institutions",
+        }
+    ),
+    ("marts", "mart_village_work_summary"): frozenset(
+        {
+            "summary_level",
+            "year",
+            "county_code",
+            "township_name",
+            "village_name",
+            "programme_code",
+            "persons_waiting",
+        }
+    ),
     # issue 12: every loaded ledger row counted, or not counted with a reason
     ("dq", "ledger_record_outcomes"): frozenset(
         {

@@ -69,8 +69,8 @@ checked as (
                 case when is_duplicate then 'duplicate_training' end,
                 case when id_status not in ('valid', 'rounded') then 'invalid_id_number' end,
                 case when id_status = 'rounded' then 'rounded_id_number' end,
-                case when id_status = 'valid' and id_region_code != county_code then 'id_region_mismatch' end,
-                case when id_status = 'valid' and not is_registered_member then 'trainee_not_registered' end,
+                case when is_valid_id and id_region_code != county_code then 'id_region_mismatch' end,
+                case when is_valid_id and not is_registered_member then 'trainee_not_registered' end,
                 case
                     when
                         institution_issue in (

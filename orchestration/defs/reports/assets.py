@@ -33,6 +33,9 @@ UPSTREAM = [
     # The rows to fix: names and masked ID numbers of the people a finding points at.
     dg.AssetKey(["staging", "int_household_members_resolved"]),
     dg.AssetKey(["staging", "int_training_enrolments_checked"]),
+    # The village work lists (names and masked IDs joined from int_household_members_resolved).
+    dg.AssetKey(["marts", "mart_village_work_list"]),
+    dg.AssetKey(["marts", "mart_village_work_summary"]),
 ]
 OWNERS = ["team:data-quality"]
 

@@ -669,6 +669,8 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
         if check.name in by_check and check.name not in INGEST_CHECKS
     ]
     not_loaded = not_loaded_sheet([r for r in now if r["check_name"] in INGEST_CHECKS])
+    from orchestration.lib.reports import work_list  # lays out with this module's tables
+
     return Report(
         f"{city.code}_{city.name}",
         summary.title,
@@ -681,6 +683,7 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
             forecast_sheet(inputs.forecast, inputs.forecast_trend, "县区", city.name, month),
             not_loaded,
             *detail_sheets,
+            *work_list.city_sheets(inputs.work_list, inputs.counties),
         ],  # fmt: skip
     )
 
@@ -719,7 +722,10 @@ def province_report(inputs: data.ProvinceInputs, generated_on: date) -> Report:
         [reporting_rate_table(inputs.reporting, areas, month)] if inputs.reporting else [],
         notes=[] if inputs.reporting else ["没有应报送的进度报表。"],
     )
+    from orchestration.lib.reports import work_list  # lays out with this module's tables
+
+    waiting = [work_list.province_sheet(inputs.work_summary, areas)] if inputs.work_summary else []
     return Report(f"{data.PROVINCE_CODE}_{data.PROVINCE_NAME}", title, f"截至{data.month_zh(month)}底",
                   [summary, progress, progress_detail,
                    forecast_sheet(inputs.forecast, inputs.forecast_trend, "市州", data.PROVINCE_NAME, month),
-                   reporting])  # fmt: skip
+                   reporting, *waiting])  # fmt: skip

@@ -11,9 +11,9 @@ are a few thousand rows at province scale) and hands each report exactly the row
 from (``CityInputs``, ``ProvinceInputs``): a query per city × month cost a round trip each, and
 the people behind the findings a scan of 4 million staging rows each.
 
-Only ``people_at`` reads personal data (names, ID numbers from the staging tables), and only for
-the rows of findings; ID numbers leave it masked, and a city's inputs hold only the people of
-that city's own findings.
+Only ``people_at`` and ``read_work_list`` read personal data (names, ID numbers from the staging
+tables): the people of findings' rows and of the village work list. ID numbers leave them
+masked, and a city's inputs hold only the people of that city.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ class CityInputs:
     townships: list[dict] = field(default_factory=list)  # the city's townships × programmes for the month
     forecast: list[dict] = field(default_factory=list)  # the city's counties × programmes at the month
     forecast_trend: list[dict] = field(default_factory=list)  # the city × programmes, January to the month
+    # the city's village work list of the month's year, names and masked IDs (read_work_list)
+    work_list: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class ProvinceInputs:
     forecast_trend: list[dict] = field(
         default_factory=list
     )  # the province × programmes, January to the month
+    # county rows of marts.mart_village_work_summary of the month's year: counts, no person
+    work_summary: list[dict] = field(default_factory=list)
 
 
 def month_start(month: str) -> date:
@@ -146,6 +150,79 @@ def people_at(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> dict[RowKey, 
     return {
         (f, s, n): (name or "", str(mask_id(number)) if number else "") for f, s, n, name, number in found
     }
+
+
+def read_work_list(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every row of the work list with the person's and the nearest member's name and masked ID.
+
+    One query for all cities; the names and IDs come from the latest registration of each
+    person key (the same rows the mart was built from)."""
+    cursor = con.execute(
+        """
+        with people as (
+            select trainee_key, member_name as person_name, id_number
+            from staging.int_household_members_resolved
+            where is_latest_registration
+        )
+
+        select
+            list.year,
+            list.as_of_date,
+            list.city_code,
+            list.county_code,
+            coalesce(list.county_name, list.county_code) as county_name,
+            list.township_name,
+            list.village_name,
+            list.household_key,
+            person.person_name,
+            person.id_number,
+            list.sex,
+            list.age_years,
+            list.labour_category,
+            list.programme_code,
+            coalesce(list.programme_name_zh, '需求未能归类') as programme_name_zh,
+            list.desired_trade,
+            list.is_old_revolutionary_area,
+            list.is_ethnic_minority_village,
+            list.is_young_prime_age,
+            list.household_without_certificate,
+            nearest.person_name as nearest_name,
+            nearest.id_number as nearest_id_number,
+            list.nearest_to_certificate_course_ended_on,
+            list.approved_institutions
+        from marts.mart_village_work_list as list
+        left join people as person on list.trainee_key = person.trainee_key
+        left join people as nearest on list.nearest_to_certificate_key = nearest.trainee_key
+        order by
+            list.year, list.county_code, list.township_name nulls last, list.village_name nulls last,
+            list.household_key, person.person_name, list.trainee_key
+        """
+    )
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        # IDs leave this function masked, like the people of the finding sheets
+        row["id_number"] = mask_id(row["id_number"]) or ""
+        row["nearest_id_number"] = mask_id(row["nearest_id_number"]) or ""
+        rows.append(row)
+    return rows
+
+
+def read_work_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """County rows of the work-list summary (every programme and ALL), counts only."""
+    return _dicts(
+        con.execute(
+            """
+            select year, city_code, county_code, programme_code, persons_waiting, households_waiting,
+                   households_waiting_without_certificate, priority_persons_waiting,
+                   young_prime_age_persons_waiting, persons_without_approved_institution
+            from marts.mart_village_work_summary
+            where summary_level = 'county'
+            order by year, county_code, programme_code
+            """
+        )
+    )
 
 
 class ReportData:
@@ -336,6 +413,14 @@ class ReportData:
         """The people of every finding about a row, all cities: one staging lookup per run."""
         return people_at(self._con, self._findings)
 
+    @cached_property
+    def _work_list(self) -> list[dict]:
+        return read_work_list(self._con)
+
+    @cached_property
+    def _work_summary(self) -> list[dict]:
+        return read_work_summary(self._con)
+
     def findings(self, month: str, city_code: str | None = None) -> list[dict]:
         """Findings as of the end of the month (of one city, or all), with ``is_new`` (of the month)."""
         end = month_start(month)
@@ -396,6 +481,7 @@ class ReportData:
             ],
             forecast=self._forecast_rows(month, "county", city.code, trend=False),
             forecast_trend=self._forecast_rows(month, "city", city.code, trend=True),
+            work_list=[r for r in self._work_list if r["year"] == start.year and r["city_code"] == city.code],
         )
 
     def province_inputs(self, month: str) -> ProvinceInputs:
@@ -409,6 +495,7 @@ class ReportData:
             reporting=[r for r in self._reporting if r["month"].year == start.year and r["month"] <= start],
             forecast=self._forecast_rows(month, "city", None, trend=False),
             forecast_trend=self._forecast_rows(month, "province", None, trend=True),
+            work_summary=[r for r in self._work_summary if r["year"] == start.year],
         )
 
 

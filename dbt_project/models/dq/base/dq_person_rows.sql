@@ -1,7 +1,7 @@
 {{ config(materialized='ephemeral') }}
 -- Every sheet row that names a person by ID number: household sheets (户级采集表) and the
 -- training ledger (实名制培训台账), with what the ID checks need. Ephemeral: the raw ID number
--- is only used here, to mask it (first 6 and last 4 characters shown); it never lands in dq.
+-- (and its 18-character upgrade) is only used here, to mask it (first 6 and last 4 characters shown); it never lands in dq.
 with members as (
     select * from {{ ref('int_household_members_resolved') }}
 ),
@@ -28,6 +28,8 @@ rows as (
         trainee_key,
         id_number,
         id_status,
+        is_valid_id,
+        id_number_18,
         id_region_code,
         cast(null as boolean) as is_registered_member,
         cast(date_trunc('month', collected_on) as date) as as_of_month
@@ -46,6 +48,8 @@ rows as (
         trainee_key,
         id_number,
         id_status,
+        is_valid_id,
+        id_number_18,
         id_region_code,
         is_registered_member,
         start_month as as_of_month
@@ -54,7 +58,11 @@ rows as (
 
 final as (
     select
-        rows.* exclude (rows.id_number),
+        rows.* exclude (rows.id_number, rows.id_number_18),
+        -- an old 15-digit ID upgraded to 18 characters, masked the same way
+        case
+            when rows.id_status = 'old_15_digit' then left(rows.id_number_18, 6) || repeat('*', 8) || right(rows.id_number_18, 4)
+        end as id_number_18_masked,
         case
             when rows.id_number is null then null
             when length(rows.id_number) <= 10 then repeat('*', length(rows.id_number))

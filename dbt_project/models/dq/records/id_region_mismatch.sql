@@ -1,9 +1,9 @@
--- 身份证地区码与登记县区不符 (warning): a valid ID whose first six digits (where the ID was
+-- 身份证地区码与登记县区不符 (warning): a valid ID (or an old 15-digit one, upgraded) whose first six digits (where the ID was
 -- issued) are not the code of the county the row belongs to. People who moved in are
 -- legitimate, so this only asks for a look.
 with person_rows as (
     select * from {{ ref('dq_person_rows') }}
-    where id_status = 'valid' and county_code is not null and id_region_code != county_code
+    where is_valid_id and county_code is not null and id_region_code != county_code
 ),
 
 final as (

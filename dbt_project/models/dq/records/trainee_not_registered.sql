@@ -1,9 +1,10 @@
--- 学员未建档立卡: a ledger row whose (valid) ID appears on no household sheet, so the
+-- 学员未建档立卡: a ledger row whose valid ID (an old 15-digit one upgraded to 18 characters
+-- first) appears on no household sheet, so the
 -- training cannot be tied to a registered poor household. Rows with an invalid or rounded ID
 -- are left to those checks: whether such a person is registered cannot be known.
 with person_rows as (
     select * from {{ ref('dq_person_rows') }}
-    where source_name = 'training_records' and id_status = 'valid' and not is_registered_member
+    where source_name = 'training_records' and is_valid_id and not is_registered_member
 ),
 
 final as (
