@@ -1,7 +1,10 @@
 """Paths and settings from environment variables, with defaults that work on a fresh checkout.
 
-The one reader of the environment: ``Settings.from_env`` and ``pii_key``. Plain Python, nothing
-heavy: ingest worker processes and the dbt plugin import it. The Dagster resources built from
+The one reader of the environment: ``Settings.from_env`` and ``pii_key``. Both read the
+repository's ``.env`` first (``load_env_file``, python-dotenv): `make run`, `make ui`, `make sql`
+and `make backfill` all go through here, so ``.env`` means the same to each; a variable set in
+the shell wins over ``.env``. Plain Python, nothing heavy: ingest worker processes and the dbt
+plugin import it. The Dagster resources built from
 these settings are in ``orchestration.resources``.
 """
 
@@ -25,6 +28,19 @@ OFFLINE_ENV = {
     "GX_ANALYTICS_ENABLED": "false",
 }
 
+# KEY=value lines, see .env.example; git ignores .env.
+ENV_FILE = REPO_ROOT / ".env"
+
+
+def load_env_file(path: Path | None = None) -> None:
+    """Put the variables of ``.env`` into the environment, those not set already."""
+    path = path or ENV_FILE
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
 # Development default for the pseudonymisation key. Production sets TRAINING_PII_KEY and
 # TRAINING_ENV=production, in which case a missing key stops the run.
 DEV_PII_KEY = "dev-only-not-secret-gansu-training"
@@ -46,6 +62,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        load_env_file()
         return cls(
             raw_dir=_path("TRAINING_RAW_DIR", REPO_ROOT / "raw"),
             warehouse=_path("TRAINING_WAREHOUSE", REPO_ROOT / "warehouse" / "training.duckdb"),
@@ -69,4 +86,5 @@ def resolve_pii_key(key: str | None, environment: str) -> str:
 
 def pii_key() -> str:
     """The HMAC key for pseudonymous person and household keys."""
+    load_env_file()
     return resolve_pii_key(os.environ.get("TRAINING_PII_KEY"), os.environ.get("TRAINING_ENV", "development"))

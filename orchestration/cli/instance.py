@@ -17,6 +17,8 @@ Government networks are closed, so nothing the pipeline runs may call out:
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from pathlib import Path
 
 from orchestration.settings import OFFLINE_ENV
@@ -57,11 +59,25 @@ def apply_offline_env() -> None:
         os.environ.setdefault(key, value)
 
 
-def main() -> None:
-    """Prepare DAGSTER_HOME and print its absolute path (for `make ui`)."""
+def shell_lines(home: Path) -> list[str]:
+    """`export` lines for the commands make starts: the instance, the offline settings, the port."""
+    env = {
+        "DAGSTER_HOME": str(home),
+        **{key: os.environ.get(key, value) for key, value in OFFLINE_ENV.items()},
+    }
+    if os.environ.get("DAGSTER_PORT"):  # from the shell, make's command line or .env
+        env["DAGSTER_PORT"] = os.environ["DAGSTER_PORT"]
+    return [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Prepare DAGSTER_HOME and print its absolute path, or with --shell the lines `make ui` and
+    `make backfill` eval (the settings, .env included, read by orchestration/settings.py)."""
     from orchestration.settings import Settings
 
-    print(prepare_dagster_home(Settings.from_env().dagster_home).resolve())
+    home = prepare_dagster_home(Settings.from_env().dagster_home).resolve()
+    shell = "--shell" in (sys.argv[1:] if argv is None else argv)
+    print("\n".join(shell_lines(home)) if shell else home)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 Two runs: ingest (every source; only files whose SHA-256 changed are read), then the rebuild
 ``orchestration.cli.build_state`` plans — everything the first time or after a code change, only
 what is downstream of the raw tables that changed otherwise, nothing when nothing changed.
-``--full`` rebuilds everything. Prints a short summary of what was built and where, and last
-``files failed to load: N``. Exit status 1 if a run failed; files that failed to load do not
+``--full`` rebuilds everything. On the console: one line per stage (a progress display on a
+terminal, orchestration/cli/console.py), a short summary naming the log file that holds Dagster's
+event log and dbt's output, and last ``files failed to load: N``; ``--verbose`` shows the full log
+on the console instead. Exit status 1 if a run failed; files that failed to load do not
 fail it (they are findings file_not_loaded, in the city reports).
 """
 
@@ -14,14 +16,18 @@ import argparse
 import fcntl
 import sys
 import time
-from contextlib import contextmanager
+import uuid
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
 
 from orchestration.cli.build_state import BuildPlan, plan_build, record_build
+from orchestration.cli.console import RunStages, Stage, StageDisplay, output_to, watching
 from orchestration.cli.instance import apply_offline_env, prepare_dagster_home
 from orchestration.defs.ingest.assets import CHECK_NAME as INGEST_CHECK
 from orchestration.settings import Settings, pii_key
@@ -108,6 +114,14 @@ def ingest_job(definitions: dg.Definitions) -> dg.JobDefinition:
 def rebuild_job(definitions: dg.Definitions, plan: BuildPlan) -> dg.JobDefinition:
     """full_refresh without ingest: all of it (seeds included) for a full plan, otherwise what is
     downstream of the changed raw tables; with their checks and the changed tables' GX suites."""
+    assets, checks = rebuild_selection(definitions, plan)
+    return definitions.resolve_job_def("full_refresh").get_subset(
+        asset_selection=assets, asset_check_selection=checks
+    )
+
+
+def rebuild_selection(definitions: dg.Definitions, plan: BuildPlan) -> tuple[set, set]:
+    """(asset keys, check keys) that rebuild_job runs for the plan."""
     graph = definitions.resolve_asset_graph()
     raw_keys = [dg.AssetKey(["raw", name]) for name in plan.changed_sources]
     if plan.mode == "full":
@@ -119,10 +133,33 @@ def rebuild_job(definitions: dg.Definitions, plan: BuildPlan) -> dg.JobDefinitio
         for key in dg.AssetSelection.checks_for_assets(*raw_keys).resolve_checks(graph)
         if key.name != INGEST_CHECK
     }
-    return definitions.resolve_job_def("full_refresh").get_subset(
-        asset_selection=rebuilt.resolve(graph),
-        asset_check_selection=rebuilt.resolve_checks(graph) | raw_suites,
-    )
+    return rebuilt.resolve(graph), rebuilt.resolve_checks(graph) | raw_suites
+
+
+# Groups of the stages `make run` shows after ingest; every other asset is a dbt model or seed.
+_STAGE_GROUPS = {"ingest": None, "reports": "reports", "publish": "snapshot"}
+
+
+def ingest_stages() -> RunStages:
+    stage = Stage("ingest", "files", total=0)
+    return RunStages([stage], ingest=stage)
+
+
+def rebuild_stages(definitions: dg.Definitions, plan: BuildPlan) -> RunStages:
+    """dbt models, checks (dbt tests and GX suites), reports, snapshot: what the rebuild runs of each."""
+    graph = definitions.resolve_asset_graph()
+    assets, checks = rebuild_selection(definitions, plan)
+    by_stage: dict[str, set] = {"dbt": set(), "reports": set(), "snapshot": set()}
+    for key in assets:
+        group = graph.get(key).group_name
+        by_stage[_STAGE_GROUPS.get(group) or "dbt"].add(key)
+    stages = [
+        Stage("dbt", "models", len(by_stage["dbt"]), keys=frozenset(by_stage["dbt"])),
+        Stage("checks", "checks", len(checks), keys=frozenset(checks)),
+        Stage("reports", "assets", len(by_stage["reports"]), keys=frozenset(by_stage["reports"])),
+        Stage("snapshot", "assets", len(by_stage["snapshot"]), keys=frozenset(by_stage["snapshot"])),
+    ]
+    return RunStages([stage for stage in stages if stage.total])
 
 
 @dataclass
@@ -135,15 +172,28 @@ class UpdateOutcome:
         return all(result.success for result in self.results)
 
 
-def run_update(settings: Settings, force_full: bool = False, log=print) -> UpdateOutcome:
-    """Ingest, then rebuild what the plan says; record the build when every run succeeded."""
+def run_update(
+    settings: Settings, force_full: bool = False, log=print, display: StageDisplay | None = None
+) -> UpdateOutcome:
+    """Ingest, then rebuild what the plan says; record the build when every run succeeded.
+
+    With a ``display``, each run's stages are shown on it as the run's events are stored."""
     definitions = _prepare(settings)
     tags = {TRIGGER_TAG: TRIGGER}
+
+    def watch(instance, run_id: str, stages):
+        return nullcontext() if display is None else watching(display, instance, run_id, stages())
+
     with exclusive_run(settings), _instance(settings) as instance:
         fail_abandoned_runs(instance)
-        ingested = ingest_job(definitions).execute_in_process(
-            instance=instance, raise_on_error=False, tags={**tags, "training/step": "ingest"}
-        )
+        run_id = str(uuid.uuid4())  # known before the run starts: the display follows it
+        with watch(instance, run_id, ingest_stages):
+            ingested = ingest_job(definitions).execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags={**tags, "training/step": "ingest"},
+                run_id=run_id,
+            )
         log(f"ingest {'succeeded' if ingested.success else 'FAILED'} (run {ingested.run_id})")
         if not ingested.success:
             return UpdateOutcome(None, [ingested])
@@ -151,9 +201,14 @@ def run_update(settings: Settings, force_full: bool = False, log=print) -> Updat
         log(f"plan: {plan.mode} — {plan.reason}")
         if plan.mode == "nothing":
             return UpdateOutcome(plan, [ingested])
-        rebuilt = rebuild_job(definitions, plan).execute_in_process(
-            instance=instance, raise_on_error=False, tags={**tags, "training/step": f"rebuild {plan.mode}"}
-        )
+        run_id = str(uuid.uuid4())  # known before the run starts: the display follows it
+        with watch(instance, run_id, lambda: rebuild_stages(definitions, plan)):
+            rebuilt = rebuild_job(definitions, plan).execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags={**tags, "training/step": f"rebuild {plan.mode}"},
+                run_id=run_id,
+            )
         log(f"rebuild {'succeeded' if rebuilt.success else 'FAILED'} (run {rebuilt.run_id})")
         if rebuilt.success:
             record_build(settings.warehouse, rebuilt.run_id, plan)
@@ -171,7 +226,10 @@ def step_seconds(results: list[dg.ExecuteInProcessResult]) -> dict[str, float]:
     return dict(sorted(seconds.items(), key=lambda item: -item[1]))
 
 
-def summarise(settings: Settings) -> list[str]:
+def summarise(settings: Settings, tables: bool = True) -> list[str]:
+    """Where things are; with ``tables``, the row count of every table of the warehouse."""
+    if not tables:
+        return _outputs(settings)
     lines = [f"warehouse: {settings.warehouse}"]
     if not settings.warehouse.exists():
         return [*lines, "  (not created)"]
@@ -191,6 +249,11 @@ def summarise(settings: Settings) -> list[str]:
                 "group by 1 order by 1"
             ).fetchall()
             lines.append("  last ingest: " + ", ".join(f"{n} {s}" for s, n in statuses))
+    return lines + _outputs(settings)[1:]
+
+
+def _outputs(settings: Settings) -> list[str]:
+    lines = [f"warehouse: {settings.warehouse}" + ("" if settings.warehouse.exists() else " (not created)")]
     if settings.analytics_db.exists():
         lines.append(f"analysts' snapshot: {settings.analytics_db}")
     if settings.reports_dir.exists():
@@ -228,9 +291,21 @@ def failed_files_line(settings: Settings) -> str:
     return line + " (list: select source_file, error from audit.current_files where status = 'failed')"
 
 
+# Failed checks named on the console; the log file names them all.
+CHECKS_NAMED = 8
+
+
+def log_file(settings: Settings) -> Path:
+    """A new log file per run, beside the warehouse (logs/ is never read back)."""
+    return settings.warehouse.parent / "logs" / f"run-{datetime.now():%Y%m%d-%H%M%S}.log"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="rebuild everything, changed or not")
+    parser.add_argument(
+        "--verbose", action="store_true", help="Dagster's event log and dbt's output on the console"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     try:
@@ -238,9 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"raw folder: {settings.raw_dir}")
+    print(f"raw folder: {settings.raw_dir}", flush=True)
     started = time.perf_counter()
-    outcome = run_update(settings, force_full=args.full)
+    log_path = None if args.verbose else log_file(settings)
+    if log_path is None:
+        outcome = run_update(settings, force_full=args.full)
+    else:
+        with output_to(log_path) as terminal, StageDisplay(terminal) as display:
+            outcome = run_update(settings, force_full=args.full, log=display.print, display=display)
     elapsed = time.perf_counter() - started
     failed_checks = [
         e.asset_check_evaluation_data
@@ -252,12 +332,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nupdate {status} in {elapsed:.1f} s")
     steps = step_seconds(outcome.results)
     print("slowest steps: " + ", ".join(f"{key} {sec:.1f} s" for key, sec in list(steps.items())[:6]))
-    for line in summarise(settings):
+    if log_path is not None:  # every table's rows go to the log, the console keeps to the point
+        with open(log_path, "a", encoding="utf-8") as log:
+            print("\n".join(summarise(settings)), file=log)
+    for line in summarise(settings, tables=log_path is None):
         print(line)
     if failed_checks:
         print(f"checks that found problems: {len(failed_checks)} (details in dq.findings and the Dagster UI)")
-        for check in failed_checks[:20]:
+        named = failed_checks if log_path is None else failed_checks[:CHECKS_NAMED]
+        for check in named:
             print(f"  - {check.asset_key.to_user_string()} · {check.check_name}")
+        if len(named) < len(failed_checks):
+            print(f"  … and {len(failed_checks) - len(named)} more (the Dagster UI lists them)")
+    if log_path is not None:
+        print(f"log: {log_path}")
     print(failed_files_line(settings))
     return 0 if outcome.success else 1
 

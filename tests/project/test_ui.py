@@ -33,7 +33,8 @@ CHROMIUM = "/usr/bin/chromium"
 # Which groups may feed each group (the flow in docs/architecture.md). A group present in the code
 # location must have at least one asset fed from one of these.
 FED_BY = {
-    "staging": {"ingest", "staging"},
+    "reference": set(),  # the seeds: fed by nothing
+    "staging": {"ingest", "staging", "reference"},
     "marts": {"staging"},
     "quality": {"staging", "marts"},
     "reports": {"marts", "quality"},
@@ -77,8 +78,21 @@ LOCATION_STATUS = """
 """
 
 
+CHROMIUM_MISSING = (
+    f"{CHROMIUM} is missing: tests/test_ui.py renders the Dagster UI in Chromium. Install Debian's "
+    "chromium package (apt-get install -y chromium, as .ci/run does), or run make test-fast."
+)
+
+
 @pytest.fixture(scope="module")
-def dagster_ui(tmp_path_factory) -> Iterator[DagsterUI]:
+def chromium_installed() -> None:
+    """Said first, before minutes spent starting the UI: the browser this module needs is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(CHROMIUM_MISSING)
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(tmp_path_factory, chromium_installed) -> Iterator[DagsterUI]:
     """`dg dev` (webserver + daemon) on a free port of 127.0.0.1, DAGSTER_HOME in tmp."""
     root = tmp_path_factory.mktemp("ui")
     home = prepare_dagster_home(root / "dagster_home")
@@ -130,6 +144,7 @@ ASSET_GRAPH = """
   assetNodes {
     assetKey { path }
     groupName
+    owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
     dependencyKeys { path }
     assetChecksOrError { ... on AssetChecks { checks { name } } }
   }
@@ -198,6 +213,9 @@ def test_graphql_asset_graph_holds_the_chain_from_every_raw_source(graph):
     for group in sorted(graph.groups() - {"ingest"}):
         feeders = FED_BY.get(group)
         assert feeders is not None, f"group {group!r} is not in the flow: add it to FED_BY"
+        if not feeders:
+            assert not [a for a in graph.in_group(group) if graph.parents[a]], f"{group} assets have upstream"
+            continue
         fed = {a for a in graph.in_group(group) if {graph.group.get(p) for p in graph.parents[a]} & feeders}
         assert fed, f"no asset of {group!r} is fed by {sorted(feeders)}"
 
@@ -215,6 +233,15 @@ def test_graphql_asset_graph_holds_the_chain_from_every_raw_source(graph):
     if reports:
         reaching = set().union(*(graph.ancestors(r) for r in reports))
         assert raw_sources <= reaching, f"raw sources that reach no report: {sorted(raw_sources - reaching)}"
+
+
+@pytest.mark.slow
+def test_graphql_every_asset_has_an_owner_and_a_group_and_seeds_are_reference(ui_data):
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in ui_data["assetNodes"]}
+    assert [a for a, n in nodes.items() if not n["owners"]] == []
+    assert [a for a, n in nodes.items() if not n["groupName"] or n["groupName"] == "default"] == []
+    seeds = {a for a in nodes if a.startswith("reference/")}
+    assert seeds and {nodes[a]["groupName"] for a in seeds} == {"reference"}
 
 
 @pytest.mark.slow
@@ -241,7 +268,7 @@ def test_graphql_lists_the_checks_jobs_schedule_and_sensor(graph, ui_data):
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)")
+        pytest.fail(CHROMIUM_MISSING)
     return subprocess.run(
         [
             CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

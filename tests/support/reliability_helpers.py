@@ -170,7 +170,8 @@ def run_env(root: Path, raw_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-RUN_COMMAND = [sys.executable, "-m", "orchestration.run"]
+# --verbose: these tests follow Dagster's step events (STEP_START lines) on the run's console.
+RUN_COMMAND = [sys.executable, "-m", "orchestration.run", "--verbose"]
 
 
 @dataclass

@@ -35,7 +35,7 @@ def test_models_are_grouped_by_layer_and_keyed_by_schema():
     groups = {key.to_user_string(): spec.group_name for key, spec in specs.items()}
     assert groups["staging/stg_training_ledgers__records"] == "staging"
     assert groups["staging/int_training_enrolments_deduplicated"] == "staging"
-    assert groups["reference/programmes"] == "staging"
+    assert groups["reference/programmes"] == "reference"
     assert groups["marts/fct_training_enrolments"] == "marts"
     assert groups["marts/mart_target_attainment_monthly"] == "marts"
     assert {key.path[0] for key in specs} == {"staging", "marts", "reference"} | (
@@ -96,7 +96,7 @@ def test_materialising_the_dbt_assets_builds_the_marts(tmp_path):
     )
     result = dg.materialize(
         [gansu_training_dbt],
-        selection=dg.AssetSelection.groups("staging", "marts"),
+        selection=dg.AssetSelection.groups("reference", "staging", "marts"),
         resources={"dbt": dbt, "pii_key": PiiKeyResource(key=PII_KEY)},
         raise_on_error=False,
     )

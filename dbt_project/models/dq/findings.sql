@@ -39,6 +39,21 @@ checks as (
     select * from {{ ref('dq_checks') }}
 ),
 
+regions as (
+    -- names beside the codes, for analysts (GB/T 2260 names; unresolved codes stay null)
+    select
+        region_code,
+        name_zh
+    from {{ ref('regions') }}
+),
+
+programmes as (
+    select
+        programme_code,
+        name_zh
+    from {{ ref('programmes') }}
+),
+
 first_month as (
     -- the province's first month: the date of a finding whose file has no date at all
     select min(as_of_month) as month from all_findings
@@ -55,14 +70,20 @@ final as (
         checks.check_order,
         checks.severity,
         all_findings.city_code,
+        cities.name_zh as city_name,
         all_findings.county_code,
+        counties.name_zh as county_name,
         all_findings.township,
         all_findings.village,
+        -- township / village under the names the other tables use (the old names stay)
+        all_findings.township as township_name,
+        all_findings.village as village_name,
         all_findings.source_file,
         all_findings.sheet,
         all_findings.row_number,
         all_findings.entity_key,
         all_findings.programme_code,
+        programmes.name_zh as programme_name_zh,
         -- a finding without a date of its own: the first month of its file, else the province's
         -- first month (finding_file_months; docs/defects.md, "… and its period")
         coalesce(all_findings.period, strftime(
@@ -73,6 +94,9 @@ final as (
     from all_findings
     inner join checks on all_findings.check_name = checks.check_name
     left join {{ ref('finding_file_months') }} as file_months on all_findings.source_file = file_months.source_file
+    left join regions as cities on all_findings.city_code = cities.region_code
+    left join regions as counties on all_findings.county_code = counties.region_code
+    left join programmes on all_findings.programme_code = programmes.programme_code
     cross join first_month
 )
 

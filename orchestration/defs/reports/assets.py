@@ -54,16 +54,19 @@ def _write(
 ) -> dg.MaterializeResult:
     reports_dir = paths.reports_path
     started = time.perf_counter()
-    outcome, empty = Outcome(), []
+    outcome, empty, files_by_month = Outcome(), [], {}
     with warehouse.read_only_connection() as con:
         months = run_months(context, con)
         report_data = data.ReportData(con)  # each table read once for all the run's months
         for month in months:
             files = writer(con, month, reports_dir, report_data=report_data)
             outcome += files
+            files_by_month[month] = len(files.files)
             if not files.files:
                 empty.append(month)
     seconds = time.perf_counter() - started
+    if not (context.has_partition_key or context.has_partition_key_range):
+        _record_partitions(context, files_by_month)
     written = outcome.written
     context.log.info(
         f"{len(written)} files written, {len(outcome.unchanged)} up to date, for "
@@ -88,6 +91,18 @@ def _write(
     )
 
 
+def _record_partitions(context: dg.AssetExecutionContext, files_by_month: dict[str, int]) -> None:
+    """A run without a partition (make run, full_refresh) writes every month with data: record each
+    of those months as a materialized partition, so the UI's partition view says what is on disk."""
+    known = set(context.assets_def.partitions_def.get_partition_keys())
+    for month, files in files_by_month.items():
+        if files and month in known:
+            materialization = dg.AssetMaterialization(
+                context.asset_key, partition=month, metadata={"files": files}
+            )
+            context.log_event(materialization)
+
+
 @dg.asset(
     key=["reports", "city_quality_reports"],
     group_name="reports",
@@ -96,8 +111,9 @@ def _write(
     deps=UPSTREAM,
     kinds={"excel", "html"},
     owners=OWNERS,
-    description="市州数据质量与任务进度月报 Per-city monthly report: <TRAINING_REPORTS_DIR>/<month>/"
-    "<city_code>_<city name>.xlsx and .html — findings by check and county against last month, target "
+    # placeholders in code spans: the UI renders descriptions as markdown, where <month> is a tag
+    description="市州数据质量与任务进度月报 Per-city monthly report: `<TRAINING_REPORTS_DIR>/<month>/"
+    "<city_code>_<city name>.xlsx` and `.html` — findings by check and county against last month, target "
     "attainment against the pro-rata line with a chart, one sheet per check with the rows to fix "
     "(file, sheet, row). Only that city's data; ID numbers masked. Months without data are skipped.",
 )
@@ -115,8 +131,8 @@ def city_quality_reports(
     deps=UPSTREAM,
     kinds={"excel", "html"},
     owners=OWNERS,
-    description="全省汇总 Province summary beside the city reports: <month>/620000_甘肃省.xlsx and .html, "
-    "findings by city and check against last month and attainment by city. Counts only, no person.",
+    description="全省汇总 Province summary beside the city reports: `<month>/620000_甘肃省.xlsx` and "
+    "`.html`, findings by city and check against last month and attainment by city. Counts only, no person.",
 )
 def province_quality_summary(
     context: dg.AssetExecutionContext, paths: PathsResource, warehouse: WarehouseResource

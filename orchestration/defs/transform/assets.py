@@ -3,8 +3,8 @@
 Lineage runs unbroken from ingest: each dbt source carries ``meta.dagster.asset_key``
 ``[raw, <source name>]`` (models/staging/_sources.yml), the key of the ingest asset that fills
 ``raw.<table>``. Models are keyed ``[<schema>, <model>]`` (staging/…, marts/…, dq/…) and grouped
-by layer: staging (staging views, intermediate tables, seeds), marts (dims, facts, reporting
-marts) and quality (models/dq).
+by layer: reference (the seeds), staging (staging views, intermediate tables), marts (dims, facts,
+reporting marts) and quality (models/dq); every one has an owner (OWNERS_BY_GROUP).
 """
 
 from collections.abc import Mapping
@@ -19,6 +19,14 @@ from orchestration.resources import PiiKeyResource
 # First folder under models/ → Dagster group.
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "staging", "marts": "marts", "dq": "quality"}
 
+# Who answers for each group's tables (the same teams as the ingest, quality and report assets).
+OWNERS_BY_GROUP = {
+    "reference": ["team:data-engineering"],
+    "staging": ["team:data-engineering"],
+    "marts": ["team:analytics"],
+    "quality": ["team:data-quality"],
+}
+
 
 class TrainingDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -26,9 +34,13 @@ class TrainingDbtTranslator(DagsterDbtTranslator):
         if configured:
             return configured
         if dbt_resource_props["resource_type"] == "seed":
-            return "staging"
+            return "reference"
         fqn = dbt_resource_props.get("fqn", [])
         return GROUP_BY_FOLDER.get(fqn[1] if len(fqn) > 2 else "", "staging")
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
+        configured = super().get_owners(dbt_resource_props)  # meta.dagster.owners wins
+        return configured or OWNERS_BY_GROUP[self.get_group_name(dbt_resource_props) or "staging"]
 
 
 translator = TrainingDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -172,6 +172,8 @@ def ingest_raw(
                     writer.parsed(plan, found, _refused(plan.source.name, found, message))
             tasks = [(plan, found) for plan in plans for found in plan.parse]
             report.files_parsed = len(tasks)
+            # announced before parsing: `make run` shows the ingest's progress as n of this many
+            log.info("ingest: %d files to parse", len(tasks))
             for folder, results in _parse_all(tasks, workers, scratch):
                 for (plan, found), parsed in results:
                     writer.parsed(plan, found, parsed)

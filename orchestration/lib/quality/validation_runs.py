@@ -36,10 +36,42 @@ create table if not exists dq.validation_runs (
 )
 """
 
+# Comments of the table and its columns (dbt documents the other dq tables; this one is written
+# here): the analysts' snapshot carries them, English with the Chinese term.
+TABLE_COMMENT = (
+    "数据质量校验记录 One row per Great Expectations suite per run (expectations/*.json), appended: "
+    "counts and outcome only, never the values checked."
+)
+COLUMN_COMMENTS = {
+    "run_id": "Dagster run that validated (运行编号).",
+    "suite": "Great Expectations suite (校验套件), a file of expectations/.",
+    "asset_key": "Dagster asset the suite checks (资产键).",
+    "relation": "Warehouse table validated, schema.table (校验的表).",
+    "validated_at": "When the suite ran (校验时间).",
+    "data_month": "Month of data validated, YYYY-MM, for monthly suites; null otherwise (数据月份).",
+    "passed": "Every expectation met (是否通过).",
+    "outcome": "pass, warn or error; error only when a critical expectation fails (校验结果).",
+    "rows_validated": "Rows in the table validated (校验行数).",
+    "evaluated_expectations": "Expectations evaluated (校验规则数).",
+    "failed_expectations": "Expectations not met (未通过规则数).",
+    "failed_critical_expectations": "Critical expectations not met (未通过关键规则数).",
+    "unexpected_count": "Values that broke an expectation, over all expectations (异常值数).",
+    "seconds": "Time the suite took, in seconds (耗时秒数).",
+    "great_expectations_version": "Great Expectations version that ran it (GX 版本).",
+    "expectations_json": "Per expectation: type, columns, severity, success and counts, as JSON (规则明细).",
+}
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists dq")
     con.execute(DDL)
+    con.execute(f"comment on table dq.validation_runs is {_sql_string(TABLE_COMMENT)}")
+    for column, comment in COLUMN_COMMENTS.items():
+        con.execute(f"comment on column dq.validation_runs.{column} is {_sql_string(comment)}")
 
 
 def outcome_of(run: SuiteRun) -> str:

@@ -26,6 +26,7 @@ certified_members as (
 ),
 
 known as (
+    -- counts as BIGINT, not the HUGEINT a DuckDB sum gives: analysts' tools read BIGINT
     select
         households.household_key,
         households.region_key,
@@ -34,9 +35,9 @@ known as (
         households.township_name,
         households.village_name,
         households.members,
-        households.labour_force_members,
-        households.members_with_training_need,
-        households.members_with_certificate,
+        cast(households.labour_force_members as bigint) as labour_force_members,
+        cast(households.members_with_training_need as bigint) as members_with_training_need,
+        cast(households.members_with_certificate as bigint) as members_with_certificate,
         coalesce(certified_members.members_certified_in_ledger, 0) as members_certified_in_ledger,
         households.members_with_training_need > 0 as has_training_need,
         households.members_with_certificate > 0

@@ -12,6 +12,7 @@ summed as (
         city_code,
         min(city_name) as city_name,
         programme_code,
+        min(programme_name_zh) as programme_name_zh,
         sum(annual_target) as annual_target,
         sum(enrolled_in_month) as enrolled_in_month,
         sum(enrolled_ytd) as enrolled_ytd,
@@ -32,6 +33,7 @@ final as (
         city_code,
         city_name,
         programme_code,
+        programme_name_zh,
         {{ rolled_up_attainment_measures() }}
     from summed
 )

@@ -8,6 +8,7 @@ summed as (
         month,
         min(year) as year,
         programme_code,
+        min(programme_name_zh) as programme_name_zh,
         sum(annual_target) as annual_target,
         sum(enrolled_in_month) as enrolled_in_month,
         sum(enrolled_ytd) as enrolled_ytd,
@@ -26,7 +27,9 @@ final as (
         month,
         cast(year as integer) as year,
         '620000' as province_code,
+        '甘肃省' as province_name,
         programme_code,
+        programme_name_zh,
         {{ rolled_up_attainment_measures() }}
     from summed
 )

@@ -44,6 +44,13 @@ tasks as (
     select * from untasked
 ),
 
+programmes as (
+    select
+        programme_code,
+        programme_name_zh
+    from {{ ref('dim_programme') }}
+),
+
 months as (
     select * from {{ ref('dim_month') }}
     where not is_unknown
@@ -130,6 +137,7 @@ final as (
         counted.county_code,
         counties.county_name,
         counted.programme_code,
+        programmes.programme_name_zh,
         counted.annual_target,
         cast(counted.enrolled_in_month as integer) as enrolled_in_month,
         cast(counted.enrolled_ytd as integer) as enrolled_ytd,
@@ -147,6 +155,7 @@ final as (
         ) }} as valid_gap
     from counted
     left join counties on counted.county_code = counties.county_code
+    left join programmes on counted.programme_code = programmes.programme_code
 )
 
 select * from final
