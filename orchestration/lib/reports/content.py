@@ -411,14 +411,16 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
         if check.name in by_check and check.name not in INGEST_CHECKS
     ]
     not_loaded = not_loaded_sheet([r for r in now if r["check_name"] in INGEST_CHECKS])
-    from orchestration.lib.reports import work_list  # lays out with this module's tables
+    from orchestration.lib.quality.person_matching import THRESHOLD
+    from orchestration.lib.reports import person_matches, work_list  # lay out with this module's tables
 
     return Report(
         f"{city.code}_{city.name}",
         summary.title,
         f"截至{data.month_zh(month)}底",
         [summary, progress, progress_detail, not_loaded, *detail_sheets,
-         *work_list.city_sheets(inputs.work_list, inputs.counties)],
+         *work_list.city_sheets(inputs.work_list, inputs.counties),
+         *person_matches.city_sheets(inputs.match_candidates, inputs.counties, THRESHOLD)],
     )  # fmt: skip
 
 
