@@ -25,7 +25,9 @@ FIELD_ZH = {
     "village": "行政村",
     "township": "乡镇",
     "sex": "性别",
+    "id_region": "身份证地区码",
     "birth_date": "出生日期",
+    "birth_year": "出生年份",
     "id_digits": "身份证号码仅差一位",
 }
 
