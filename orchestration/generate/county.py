@@ -80,7 +80,7 @@ def write_plans(plans: list[FilePlan], out_dir: Path, rng: random.Random) -> lis
 
 
 def located(record: dict, row: dict, plan: FilePlan) -> dict:
-    return {
+    entry = {
         "kind": record["kind"],
         "source": record["source"],
         "source_file": plan.path,
@@ -89,6 +89,9 @@ def located(record: dict, row: dict, plan: FilePlan) -> dict:
         "entity": record["entity"],
         "detail": record["detail"],
     }
+    if "true_person" in record:  # broken IDs: who the row really is (None: nobody registered)
+        entry["true_person"] = record["true_person"]
+    return entry
 
 
 def run_county(task: CountyTask) -> CountyResult:

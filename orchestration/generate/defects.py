@@ -178,16 +178,24 @@ class Injector:
             (chosen[0], "training_records" if in_ledger else "household_members") if chosen else (None, None)
         )
 
+    @staticmethod
+    def true_person(row: dict, true_id: str) -> dict | None:
+        """Who is behind a broken ID, for scoring person matching: the registered person's
+        right ID, or None when the row's person is on no household sheet."""
+        return {"id_number": true_id} if row.get("_person") is not None else None
+
     def invalid_id_number(self, i: int) -> None:
         target, source = self._id_target(i)
         if target is None:
             return
         _, _, r = target
-        bad, how = self._bad_id(r["id_number"], (i + self.world.spec.index) % 5)
+        true_id = r["id_number"]
+        bad, how = self._bad_id(true_id, (i + self.world.spec.index) % 5)
         r["id_number"] = bad
         self.record(
             r, "invalid_id_number", source, {"id_number": normalise_id(bad)}, f"{how}: {id_text(bad)}"
         )
+        self.records[-1]["true_person"] = self.true_person(r, true_id)
 
     def rounded_id_number(self, i: int) -> None:
         taken = {id_text(r["id_number"]) for _, _, r in self.rows("training_records")}
@@ -207,6 +215,7 @@ class Injector:
             self.record(
                 r, "rounded_id_number", source, {"id_number": text}, f"{number} typed as a number: {text}"
             )
+            self.records[-1]["true_person"] = self.true_person(r, number)
             return
 
     def id_region_mismatch(self, i: int) -> None:

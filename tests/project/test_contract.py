@@ -229,6 +229,22 @@ PROMISED: dict[tuple[str, str], frozenset[str]] = {
             "reason_zh",
         }
     ),
+    # issue 14: registered members who may be behind a ledger row with a broken ID (keys only)
+    ("dq", "person_match_candidates"): frozenset(
+        {
+            "source_file",
+            "sheet",
+            "row_number",
+            "city_code",
+            "county_code",
+            "trainee_key",
+            "household_key",
+            "match_probability",
+            "agreed_fields",
+            "candidate_rank",
+            "is_proposed",
+        }
+    ),
 }
 
 # The check names dq.findings may hold (README "Data quality", docs/defects.md).

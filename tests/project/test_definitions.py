@@ -37,7 +37,7 @@ definitions = defs()
 definitions.resolve_asset_graph()
 print(json.dumps({
     "seconds": time.perf_counter() - started,
-    "heavy": sorted(m for m in ("great_expectations", "numpy", "pandas") if m in sys.modules),
+    "heavy": sorted(m for m in ("great_expectations", "numpy", "pandas", "splink") if m in sys.modules),
     "resources": sorted(definitions.resources),
 }))
 """

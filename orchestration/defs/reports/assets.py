@@ -36,6 +36,8 @@ UPSTREAM = [
     # The village work lists (names and masked IDs joined from int_household_members_resolved).
     dg.AssetKey(["marts", "mart_village_work_list"]),
     dg.AssetKey(["marts", "mart_village_work_summary"]),
+    # The person-matching review list (names and masked IDs joined from the two staging tables).
+    dg.AssetKey(["dq", "person_match_candidates"]),
 ]
 OWNERS = ["team:data-quality"]
 

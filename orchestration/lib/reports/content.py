@@ -669,7 +669,8 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
         if check.name in by_check and check.name not in INGEST_CHECKS
     ]
     not_loaded = not_loaded_sheet([r for r in now if r["check_name"] in INGEST_CHECKS])
-    from orchestration.lib.reports import work_list  # lays out with this module's tables
+    from orchestration.lib.quality.person_matching import THRESHOLD
+    from orchestration.lib.reports import person_matches, work_list  # lay out with this module's tables
 
     return Report(
         f"{city.code}_{city.name}",
@@ -684,6 +685,7 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
             not_loaded,
             *detail_sheets,
             *work_list.city_sheets(inputs.work_list, inputs.counties),
+            *person_matches.city_sheets(inputs.match_candidates, inputs.counties, THRESHOLD),
         ],  # fmt: skip
     )
 

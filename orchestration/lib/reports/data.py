@@ -11,8 +11,9 @@ are a few thousand rows at province scale) and hands each report exactly the row
 from (``CityInputs``, ``ProvinceInputs``): a query per city × month cost a round trip each, and
 the people behind the findings a scan of 4 million staging rows each.
 
-Only ``people_at`` and ``read_work_list`` read personal data (names, ID numbers from the staging
-tables): the people of findings' rows and of the village work list. ID numbers leave them
+Only ``people_at``, ``read_work_list`` and ``read_match_candidates`` read personal data (names, ID
+numbers from the staging tables): the people of findings' rows, of the village work list and of
+the person-matching review list. ID numbers leave them
 masked, and a city's inputs hold only the people of that city.
 """
 
@@ -55,6 +56,8 @@ class CityInputs:
     forecast_trend: list[dict] = field(default_factory=list)  # the city × programmes, January to the month
     # the city's village work list of the month's year, names and masked IDs (read_work_list)
     work_list: list[dict] = field(default_factory=list)
+    # candidates for the city's ledger rows with broken IDs (read_match_candidates), masked IDs
+    match_candidates: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,11 @@ def month_start(month: str) -> date:
 def previous_month(month: str) -> str:
     first = month_start(month)
     return f"{first.year - 1}-12" if first.month == 1 else f"{first.year}-{first.month - 1:02d}"
+
+
+def next_month(month: str) -> str:
+    first = month_start(month)
+    return f"{first.year + 1}-01" if first.month == 12 else f"{first.year}-{first.month + 1:02d}"
 
 
 def month_zh(month: str) -> str:
@@ -205,6 +213,69 @@ def read_work_list(con: duckdb.DuckDBPyConnection) -> list[dict]:
         # IDs leave this function masked, like the people of the finding sheets
         row["id_number"] = mask_id(row["id_number"]) or ""
         row["nearest_id_number"] = mask_id(row["nearest_id_number"]) or ""
+        rows.append(row)
+    return rows
+
+
+def read_match_candidates(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """dq.person_match_candidates with the ledger row's and the candidate's name and masked ID,
+    one query for all cities (an empty list before the table was first built)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'dq' and table_name = 'person_match_candidates'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    cursor = con.execute(
+        """
+        with ledger as (
+            select source_file, sheet, row_number, trainee_name, id_number, start_date
+            from staging.int_training_enrolments_checked
+        ),
+
+        people as (
+            select trainee_key, member_name, id_number, township_name, village_name
+            from staging.int_household_members_resolved
+            where is_latest_registration
+        )
+
+        select
+            candidates.city_code,
+            candidates.county_code,
+            candidates.source_file,
+            candidates.sheet,
+            candidates.row_number,
+            candidates.township_name,
+            candidates.id_problem,
+            ledger.trainee_name,
+            ledger.id_number as ledger_id_number,
+            ledger.start_date,
+            candidates.candidate_rank,
+            person.member_name as candidate_name,
+            person.id_number as candidate_id_number,
+            person.township_name as candidate_township,
+            person.village_name as candidate_village,
+            candidates.match_probability,
+            candidates.agreed_fields,
+            candidates.is_proposed
+        from dq.person_match_candidates as candidates
+        inner join ledger
+            on candidates.source_file = ledger.source_file
+            and candidates.sheet = ledger.sheet
+            and candidates.row_number = ledger.row_number
+        left join people as person on candidates.trainee_key = person.trainee_key
+        order by
+            candidates.county_code, candidates.source_file, candidates.sheet, candidates.row_number,
+            candidates.candidate_rank
+        """
+    )
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        # IDs leave this function masked, like the people of the finding sheets
+        row["ledger_id_number"] = mask_id(row["ledger_id_number"]) or ""
+        row["candidate_id_number"] = mask_id(row["candidate_id_number"]) or ""
         rows.append(row)
     return rows
 
@@ -418,6 +489,10 @@ class ReportData:
         return read_work_list(self._con)
 
     @cached_property
+    def _match_candidates(self) -> list[dict]:
+        return read_match_candidates(self._con)
+
+    @cached_property
     def _work_summary(self) -> list[dict]:
         return read_work_summary(self._con)
 
@@ -457,6 +532,7 @@ class ReportData:
 
     def city_inputs(self, month: str, city: City) -> CityInputs:
         start = month_start(month)
+        end = month_start(next_month(month))
         now = self.findings(month, city.code)
         wanted = sorted(
             {(r["source_file"], r["sheet"], r["row_number"]) for r in now if _about_a_person(r)}, key=repr
@@ -482,6 +558,15 @@ class ReportData:
             forecast=self._forecast_rows(month, "county", city.code, trend=False),
             forecast_trend=self._forecast_rows(month, "city", city.code, trend=True),
             work_list=[r for r in self._work_list if r["year"] == start.year and r["city_code"] == city.code],
+            # the city's ledger rows of the year up to the month (an undated row: every month)
+            match_candidates=[
+                r
+                for r in self._match_candidates
+                if r["city_code"] == city.code
+                and (
+                    r["start_date"] is None or (r["start_date"].year == start.year and r["start_date"] < end)
+                )
+            ],
         )
 
     def province_inputs(self, month: str) -> ProvinceInputs:

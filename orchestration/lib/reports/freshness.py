@@ -26,7 +26,7 @@ from pathlib import Path
 # Bump to rewrite every report on the next run (a change the inputs and the layout code don't show).
 REPORT_VERSION = 1
 RECORD_DIR = ".fingerprints"
-_LAYOUT_MODULES = ("content.py", "workbook.py", "html.py", "work_list.py")
+_LAYOUT_MODULES = ("content.py", "workbook.py", "html.py", "work_list.py", "person_matches.py")
 
 
 def _layout_hash() -> str:
