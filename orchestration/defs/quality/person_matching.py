@@ -21,6 +21,8 @@ UPSTREAM = [
     deps=UPSTREAM,
     kinds={"duckdb", "python"},
     owners=["team:data-quality"],
+    # the monthly job runs a partition range as one run: every asset in it must allow that
+    backfill_policy=dg.BackfillPolicy.single_run(),
     description="疑似本人候选 For each ledger row whose ID number is rounded, invalid or missing, up to "
     "three registered members of its county who may be that person (Splink, Fellegi–Sunter), with "
     "match probability, rank and the fields that agreed. Pseudonymous keys only; never counted.",

@@ -114,7 +114,8 @@ institutions as (
                 roster.institution_name
         ) as approved_institutions,
         count(*) as approved_institution_count,
-        count_if(coalesce(list_contains(roster.approved_trades, waiting.desired_trade), false))
+        -- count_if sums to HUGEINT in DuckDB: counts are BIGINT everywhere in the marts
+        count_if(coalesce(list_contains(roster.approved_trades, waiting.desired_trade), false))::bigint
             as institutions_teaching_trade
     from waiting
     inner join roster

@@ -25,9 +25,10 @@ rolled_up as (
             as households_waiting_without_certificate,
         count(distinct household_key) filter (where nearest_to_certificate_key is not null)
             as households_with_member_near_certificate,
-        count_if(is_priority) as priority_persons_waiting,
-        count_if(is_young_prime_age) as young_prime_age_persons_waiting,
-        count_if(approved_institution_count = 0) as persons_without_approved_institution
+        -- count_if sums to HUGEINT in DuckDB: counts are BIGINT everywhere in the marts
+        count_if(is_priority)::bigint as priority_persons_waiting,
+        count_if(is_young_prime_age)::bigint as young_prime_age_persons_waiting,
+        count_if(approved_institution_count = 0)::bigint as persons_without_approved_institution
     from work_list
     group by grouping sets (
         (year, city_code, county_code, township_name, village_name, programme_code),
