@@ -94,7 +94,8 @@ def test_make_run_is_quiet_names_its_log_and_backfill_uses_the_project_instance(
     backfill = _run(["make", "--no-print-directory", "backfill", "FROM=2015-01", "TO=2015-02"], env)
     text = backfill.stdout + backfill.stderr
     assert backfill.returncode == 0, text[-3000:]
-    assert "telemetry" not in text.lower()
+    # Dagster's telemetry banner (pip's own lines may name opentelemetry when make re-installs)
+    assert "collect usage statistics" not in text
     assert not (home / ".dagster").exists(), "a command wrote Dagster's telemetry under ~/.dagster"
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         jobs = [run.job_name for run in instance.get_runs()]

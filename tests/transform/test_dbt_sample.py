@@ -109,8 +109,10 @@ LEDGER = "staging.int_training_enrolments_deduplicated"
         ("rounded_id_number", "select id_number from staging.int_id_numbers_validated where is_rounded_id"),
         (
             "invalid_id_number",
+            # an old 15-digit ID identifies its person but is still an invalid_id_number to correct
             "select id_number from staging.int_id_numbers_validated "
-            "where not is_valid_id and not is_rounded_id and id_number is not null",
+            "where (not is_valid_id or id_status = 'old_15_digit') and not is_rounded_id "
+            "and id_number is not null",
         ),
         (
             "id_region_mismatch",
