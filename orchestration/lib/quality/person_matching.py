@@ -17,6 +17,31 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from orchestration.lib.quality.comments import comment_table
+
+# The analysts' snapshot carries these (dbt documents the other dq tables).
+TABLE_COMMENT = (
+    "疑似本人候选 For each ledger row whose ID number is rounded, invalid or missing, up to three "
+    "registered members of its county who may be that person (Splink, Fellegi–Sunter): pseudonymous "
+    "keys only; never counted until the county corrects its ledger (docs/person_matching.md)."
+)
+COLUMN_COMMENTS = {
+    "source_file": "Ledger file of the row, under raw/ (来源文件).",
+    "sheet": "Sheet of the ledger row (工作表).",
+    "row_number": "Row of the ledger row as Excel/WPS number it (行号).",
+    "city_code": "City (市州) of the ledger row's county, GB/T 2260 code (市州代码).",
+    "county_code": "County (县区) of the ledger row, GB/T 2260 code (县区代码).",
+    "township_name": "Township (乡镇) as the ledger writes it.",
+    "id_problem": "What is wrong with the row's ID number: rounded, invalid or missing (身份证号码问题).",
+    "trainee_key": "Pseudonymous key of the candidate registered member (候选人员匿名键).",
+    "household_key": "Pseudonymous key of the candidate's household (候选户匿名键).",
+    "match_probability": "Probability that the row is this member (匹配概率), Fellegi–Sunter.",
+    "match_weight": "Log-2 match weight behind the probability (匹配权重).",
+    "agreed_fields": "Fields that agreed: name, village, township, sex, birth date, region (一致的字段).",
+    "candidate_rank": "Rank of the candidate for the row, 1 the most likely (候选排名).",
+    "is_proposed": "Rank 1 at or above the threshold: the member the review list proposes (是否建议核对).",
+}
+
 if TYPE_CHECKING:  # pandas and Splink load when matching runs, not with the definitions or reports
     import pandas as pd
 
@@ -273,5 +298,6 @@ def match(con: duckdb.DuckDBPyConnection) -> MatchResult:
     """)  # fmt: skip
     con.unregister("pairs")
     con.execute("drop table match_ledger")
+    comment_table(con, TABLE, TABLE_COMMENT, COLUMN_COMMENTS)
     count, proposed = con.execute(f"select count(*), count(*) filter (is_proposed) from {TABLE}").fetchone()
     return MatchResult(len(ledger), member_count, count, proposed, time.perf_counter() - started)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from orchestration.lib.quality.comments import comment_table
+
 if TYPE_CHECKING:  # Great Expectations is imported only when a suite runs
     from orchestration.lib.quality.gx_runner import SuiteRun
 
@@ -62,16 +64,10 @@ COLUMN_COMMENTS = {
 }
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists dq")
     con.execute(DDL)
-    con.execute(f"comment on table dq.validation_runs is {_sql_string(TABLE_COMMENT)}")
-    for column, comment in COLUMN_COMMENTS.items():
-        con.execute(f"comment on column dq.validation_runs.{column} is {_sql_string(comment)}")
+    comment_table(con, "dq.validation_runs", TABLE_COMMENT, COLUMN_COMMENTS)
 
 
 def outcome_of(run: SuiteRun) -> str:
