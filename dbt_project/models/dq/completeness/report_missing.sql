@@ -7,11 +7,7 @@ with missing as (
 ),
 
 counties as (
-    select
-        region_code as county_code,
-        name_zh as county_name_zh
-    from {{ ref('regions') }}
-    where level = 'county'
+    {{ county_lookup() }}
 ),
 
 final as (

@@ -5,13 +5,7 @@
 -- report disagrees with the ledger. war_map_row_number: the first village row of the war map
 -- whose 培训对象人数 differs from the persons its village trained (the row to correct).
 with war_map_rows as (
-    select * from {{ ref('stg_war_maps__village_plans') }}
-    where not is_total_row and county_code is not null and plan_year is not null
-    -- a village planned twice for a year (a corrected file): the latest ingested row holds
-    qualify row_number() over (
-        partition by county_code, township_name, village_name, plan_year
-        order by ingested_at desc, source_file desc, sheet desc, row_number desc
-    ) = 1
+    {{ war_map_village_rows() }}
 ),
 
 war_maps as (

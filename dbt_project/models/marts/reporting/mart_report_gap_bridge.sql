@@ -187,11 +187,7 @@ split_timing as (
 ),
 
 counties as (
-    select
-        region_code as county_code,
-        city_code
-    from {{ ref('regions') }}
-    where level = 'county'
+    {{ county_lookup() }}
 ),
 
 final as (

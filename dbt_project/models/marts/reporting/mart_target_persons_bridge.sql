@@ -5,13 +5,7 @@
 -- gives persons per township only: its number (the largest of the year's months) and its
 -- difference from the township's ledger persons sit on every village row of the township.
 with war_map_rows as (
-    select * from {{ ref('stg_war_maps__village_plans') }}
-    where not is_total_row and county_code is not null and plan_year is not null
-    -- a village planned twice for a year (a corrected file): the latest ingested row holds
-    qualify row_number() over (
-        partition by county_code, township_name, village_name, plan_year
-        order by ingested_at desc, source_file desc, sheet desc, row_number desc
-    ) = 1
+    {{ war_map_village_rows() }}
 ),
 
 ledger_rows as (
@@ -90,11 +84,7 @@ places as (
 ),
 
 counties as (
-    select
-        region_code as county_code,
-        city_code
-    from {{ ref('regions') }}
-    where level = 'county'
+    {{ county_lookup() }}
 ),
 
 final as (

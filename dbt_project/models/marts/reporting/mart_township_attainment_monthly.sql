@@ -112,11 +112,7 @@ both_levels as (
 ),
 
 counties as (
-    select
-        region_code as county_code,
-        city_code
-    from {{ ref('regions') }}
-    where level = 'county'
+    {{ county_lookup() }}
 ),
 
 final as (
