@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from orchestration.cli.build_state import BuildPlan, plan_build, record_build
 from orchestration.cli.console import RunStages, Stage, StageDisplay, output_to, watching
 from orchestration.cli.instance import apply_offline_env, prepare_dagster_home
 from orchestration.defs.ingest.assets import CHECK_NAME as INGEST_CHECK
+from orchestration.lib.ingest.pipeline import files_to_ingest
 from orchestration.settings import Settings, pii_key
 
 
@@ -178,41 +179,72 @@ def run_update(
     """Ingest, then rebuild what the plan says; record the build when every run succeeded.
 
     With a ``display``, each run's stages are shown on it as the run's events are stored."""
-    definitions = _prepare(settings)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     tags = {TRIGGER_TAG: TRIGGER}
 
     def watch(instance, run_id: str, stages):
         return nullcontext() if display is None else watching(display, instance, run_id, stages())
 
-    with exclusive_run(settings), _instance(settings) as instance:
-        fail_abandoned_runs(instance)
-        run_id = str(uuid.uuid4())  # known before the run starts: the display follows it
-        with watch(instance, run_id, ingest_stages):
-            ingested = ingest_job(definitions).execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                tags={**tags, "training/step": "ingest"},
-                run_id=run_id,
-            )
-        log(f"ingest {'succeeded' if ingested.success else 'FAILED'} (run {ingested.run_id})")
-        if not ingested.success:
-            return UpdateOutcome(None, [ingested])
-        plan = plan_build(settings.warehouse, force_full)
-        log(f"plan: {plan.mode} — {plan.reason}")
-        if plan.mode == "nothing":
-            return UpdateOutcome(plan, [ingested])
-        run_id = str(uuid.uuid4())  # known before the run starts: the display follows it
-        with watch(instance, run_id, lambda: rebuild_stages(definitions, plan)):
-            rebuilt = rebuild_job(definitions, plan).execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                tags={**tags, "training/step": f"rebuild {plan.mode}"},
-                run_id=run_id,
-            )
-        log(f"rebuild {'succeeded' if rebuilt.success else 'FAILED'} (run {rebuilt.run_id})")
-        if rebuilt.success:
-            record_build(settings.warehouse, rebuilt.run_id, plan)
-        return UpdateOutcome(plan, [ingested, rebuilt])
+    with exclusive_run(settings):
+        unchanged = None if force_full else nothing_changed(settings)
+        if unchanged is not None:
+            log(f"plan: {unchanged.mode} — {unchanged.reason}")
+            return UpdateOutcome(unchanged, [])
+        definitions = _prepare(settings)
+        with _instance(settings) as instance:
+            return _ingest_and_rebuild(settings, definitions, instance, force_full, tags, watch, log)
+
+
+def nothing_changed(settings: Settings) -> BuildPlan | None:
+    """The plan "nothing" when no file would be ingested and the last build is of this code and
+    these raw tables: then neither Dagster nor dbt is started (no run is recorded either).
+    None when anything may have changed: the ingest run decides."""
+    if files_to_ingest(settings.raw_dir, settings.warehouse) != 0:
+        return None
+    plan = plan_build(settings.warehouse)
+    if plan.mode != "nothing":
+        return None
+    return replace(plan, reason="no file changed in the raw folder since the last build")
+
+
+def _ingest_and_rebuild(
+    settings: Settings,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    force_full: bool,
+    tags: dict[str, str],
+    watch,
+    log,
+) -> UpdateOutcome:
+    """The two Dagster runs: ingest, then the rebuild the plan asks for (recorded when it succeeds)."""
+    fail_abandoned_runs(instance)
+    run_id = str(uuid.uuid4())  # known before the run starts: the display follows it
+    with watch(instance, run_id, ingest_stages):
+        ingested = ingest_job(definitions).execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags={**tags, "training/step": "ingest"},
+            run_id=run_id,
+        )
+    log(f"ingest {'succeeded' if ingested.success else 'FAILED'} (run {ingested.run_id})")
+    if not ingested.success:
+        return UpdateOutcome(None, [ingested])
+    plan = plan_build(settings.warehouse, force_full)
+    log(f"plan: {plan.mode} — {plan.reason}")
+    if plan.mode == "nothing":
+        return UpdateOutcome(plan, [ingested])
+    run_id = str(uuid.uuid4())  # known before the run starts: the display follows it
+    with watch(instance, run_id, lambda: rebuild_stages(definitions, plan)):
+        rebuilt = rebuild_job(definitions, plan).execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags={**tags, "training/step": f"rebuild {plan.mode}"},
+            run_id=run_id,
+        )
+    log(f"rebuild {'succeeded' if rebuilt.success else 'FAILED'} (run {rebuilt.run_id})")
+    if rebuilt.success:
+        record_build(settings.warehouse, rebuilt.run_id, plan)
+    return UpdateOutcome(plan, [ingested, rebuilt])
 
 
 def step_seconds(results: list[dg.ExecuteInProcessResult]) -> dict[str, float]:
@@ -331,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     status = "succeeded" if outcome.success else "FAILED"
     print(f"\nupdate {status} in {elapsed:.1f} s")
     steps = step_seconds(outcome.results)
-    print("slowest steps: " + ", ".join(f"{key} {sec:.1f} s" for key, sec in list(steps.items())[:6]))
+    if steps:
+        print("slowest steps: " + ", ".join(f"{key} {sec:.1f} s" for key, sec in list(steps.items())[:6]))
     if log_path is not None:  # every table's rows go to the log, the console keeps to the point
         with open(log_path, "a", encoding="utf-8") as log:
             print("\n".join(summarise(settings)), file=log)

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.lib.ingest.pipeline import files_to_ingest
 from orchestration.resources import Settings
 from tests.conftest import SAMPLE_RAW_DIR, build_env
 from tests.support.reliability_helpers import checksums, differing
@@ -33,6 +34,7 @@ HOUSEHOLD_ONLY_MODELS = {
 class Updates:
     nothing: object  # UpdateOutcome of a run with no new file
     changed: object  # UpdateOutcome after the new ledger
+    pending: tuple[int | None, int | None]  # files_to_ingest before the first run, and with the new ledger
     incremental: Settings
     full: Settings
 
@@ -67,16 +69,19 @@ def updates(sample_build, tmp_path_factory) -> Updates:
     raw_dir = root / "raw"
     shutil.copytree(SAMPLE_RAW_DIR, raw_dir)
     env = _copy_build(sample_build.settings, root / "incremental", raw_dir)
+    warehouse = Path(env["TRAINING_WAREHOUSE"])
+    pending = [files_to_ingest(raw_dir, warehouse)]
     _, nothing = _update(env)
 
     write_next_month_ledger(SAMPLE_RAW_DIR, raw_dir, root / "scratch")
+    pending.append(files_to_ingest(raw_dir, warehouse))
     incremental, changed = _update(env)
 
     # The same raw folder, everything rebuilt: what the incremental result must equal.
     full_env = _copy_build(incremental, root / "full", raw_dir)
     full, rebuilt = _update(full_env, force_full=True)
     assert rebuilt.success and rebuilt.plan.mode == "full"
-    return Updates(nothing, changed, incremental, full)
+    return Updates(nothing, changed, tuple(pending), incremental, full)
 
 
 def materialised(outcome) -> set[str]:
@@ -88,11 +93,23 @@ def materialised(outcome) -> set[str]:
     }
 
 
-def test_nothing_new_plans_nothing_and_runs_only_ingest(updates: Updates):
+def test_nothing_new_plans_nothing_and_starts_no_run(updates: Updates):
+    """No file to ingest and the last build is of this code: neither Dagster nor dbt starts."""
+    assert updates.pending[0] == 0
     assert updates.nothing.success
     assert updates.nothing.plan.mode == "nothing"
-    assert len(updates.nothing.results) == 1  # the ingest run only
-    assert all(key.startswith("raw/") for key in materialised(updates.nothing))
+    assert "no file changed" in updates.nothing.plan.reason
+    assert updates.nothing.results == []
+
+
+def test_a_new_file_is_seen_before_any_run_starts(updates: Updates):
+    assert updates.pending[1] == 1  # the new ledger: ingest runs, then the rebuild
+    assert updates.changed.plan.mode == "changed" and len(updates.changed.results) == 2
+
+
+def test_files_to_ingest_cannot_tell_without_a_warehouse(tmp_path):
+    assert files_to_ingest(SAMPLE_RAW_DIR, tmp_path / "none.duckdb") is None
+    assert files_to_ingest(tmp_path / "no raw", tmp_path / "none.duckdb") is None
 
 
 def test_new_ledger_rebuilds_only_what_is_downstream_of_the_ledgers(updates: Updates):

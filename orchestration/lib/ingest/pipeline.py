@@ -216,6 +216,23 @@ def ingest_raw(
     return report
 
 
+def files_to_ingest(raw_dir: Path, warehouse: Path) -> int | None:
+    """How many files an ingest now would read, refuse, mark duplicate or deleted, by the same
+    plan as ``ingest_raw``, without writing anything; None when it cannot tell (no warehouse or
+    no ingest state yet, or no raw folder: the ingest itself then says what is wrong)."""
+    if not raw_dir.is_dir() or not warehouse.is_file():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (has_state,) = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'file_state'"
+        ).fetchone()
+        if not has_state:
+            return None
+        plans = [_plan(con, raw_dir, source) for source in SOURCES.values()]
+    return sum(len(p.parse) + len(p.refused) + len(p.duplicates) + len(p.deleted) for p in plans)
+
+
 # --- planning ---------------------------------------------------------------------------------
 
 
