@@ -12,6 +12,7 @@ reports       the city reports alone                                          (A
 publish       the analysts' snapshot alone                                    (A → snapshot A)
 queries       the README's analyst queries on that snapshot, median of 10
 make_run      `python -m orchestration.run` on an empty warehouse: ingest → snapshot (B)
+unchanged     `python -m orchestration.run` again, nothing changed                 (B)
 incremental   one new county ledger added, `python -m orchestration.run` again (B)
 scale10       (only when asked) ten times the province in the raw tables, dbt and checks (C)
 """
@@ -41,6 +42,7 @@ STAGES = (
     "publish",
     "queries",
     "make_run",
+    "unchanged",
     "incremental",
 )
 OPTIONAL_STAGES = ("scale10",)
@@ -211,6 +213,13 @@ class Bench:
         shutil.rmtree(self.paths.run_dir, ignore_errors=True)
         env = pipeline_env(self.paths)
         m = self._measure("make_run", [sys.executable, "-m", "orchestration.run"], env=env)
+        self._after_pipeline_run(m)
+
+    def unchanged(self) -> None:
+        warehouse = Path(pipeline_env(self.paths)["TRAINING_WAREHOUSE"])
+        self._need(warehouse, "make_run")
+        env = pipeline_env(self.paths)
+        m = self._measure("unchanged", [sys.executable, "-m", "orchestration.run"], env=env)
         self._after_pipeline_run(m)
 
     def incremental(self) -> None:
