@@ -12,18 +12,11 @@ import sys
 import pytest
 
 from orchestration.lib.ingest import pipeline
+from orchestration.sources import SOURCES
 from tests.support.ingest_cases import Warehouse, households, write_csv, write_xlsx
 
 HH = "household_sheets"
-ALL_RAW_TABLES = (
-    "household_members",
-    "village_statistics",
-    "institutions",
-    "training_records",
-    "war_map_targets",
-    "progress_reports",
-    "task_allocations",
-)
+ALL_RAW_TABLES = tuple(source.table for source in SOURCES.values())
 
 
 @pytest.fixture

@@ -2,6 +2,12 @@
 -- Every sheet row that names a person by ID number: household sheets (户级采集表) and the
 -- training ledger (实名制培训台账), with what the ID checks need. Ephemeral: the raw ID number
 -- (and its 18-character upgrade) is only used here, to mask it (first 6 and last 4 characters shown); it never lands in dq.
+-- the columns both sources give, in the same order on both sides of the union
+{% set shared_columns = [
+    'source_file', 'sheet', 'row_number', 'city_code', 'county_code', 'township_name', 'village_name',
+    'trainee_key', 'id_number', 'id_status', 'is_valid_id', 'id_number_18', 'id_region_code',
+] %}
+
 with members as (
     select * from {{ ref('int_household_members_resolved') }}
 ),
@@ -18,19 +24,7 @@ rows as (
     select
         'household_members' as source_name,
         '户级采集表' as document_zh,
-        source_file,
-        sheet,
-        row_number,
-        city_code,
-        county_code,
-        township_name,
-        village_name,
-        trainee_key,
-        id_number,
-        id_status,
-        is_valid_id,
-        id_number_18,
-        id_region_code,
+        {{ shared_columns | join(', ') }},
         cast(null as boolean) as is_registered_member,
         cast(date_trunc('month', collected_on) as date) as as_of_month
     from members
@@ -38,19 +32,7 @@ rows as (
     select
         'training_records' as source_name,
         '培训台账' as document_zh,
-        source_file,
-        sheet,
-        row_number,
-        city_code,
-        county_code,
-        township_name,
-        village_name,
-        trainee_key,
-        id_number,
-        id_status,
-        is_valid_id,
-        id_number_18,
-        id_region_code,
+        {{ shared_columns | join(', ') }},
         is_registered_member,
         start_month as as_of_month
     from enrolments
