@@ -56,7 +56,7 @@ def sample_build(tmp_path_factory) -> SampleBuild:
     The settings are passed to the run, not written into the environment (the run opens the
     Dagster instance of settings.dagster_home itself).
     """
-    from orchestration.cli.run import run_full_refresh
+    from orchestration.cli.runs import run_full_refresh
 
     settings = build_settings(tmp_path_factory.mktemp("sample_build"), SAMPLE_RAW_DIR)
     result = run_full_refresh(settings)

@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import dagster as dg
+if TYPE_CHECKING:  # Dagster is imported by the runs this display follows, not by `make run` itself
+    import dagster as dg
 
 # The ingest's per-file lines and its announcement of how many files it parses
 # (orchestration/lib/ingest/pipeline.py).
@@ -190,8 +191,10 @@ def watching(
         thread.join()
         for stage in stages.read(instance, run_id):
             display.ended(stage)
+        from dagster import DagsterRunStatus
+
         run = instance.get_run_by_id(run_id)
-        failed = failed or run is None or run.status != dg.DagsterRunStatus.SUCCESS
+        failed = failed or run is None or run.status != DagsterRunStatus.SUCCESS
         for stage in stages.stages:
             if stage.ended is None and (stage.started is not None or failed):
                 stage.ended = time.time()

@@ -16,7 +16,7 @@ import pytest
 from orchestration import settings as settings_module
 from orchestration.cli import instance as instance_cli
 from orchestration.cli.build_state import BuildPlan
-from orchestration.cli.run import load_definitions, rebuild_stages
+from orchestration.cli.runs import load_definitions, rebuild_stages
 from orchestration.resources import REPO_ROOT
 from tests.conftest import SAMPLE_RAW_DIR, build_env
 

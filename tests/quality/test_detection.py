@@ -182,7 +182,7 @@ def test_the_clean_world_check_passes_the_dirty_one_fails(sample_build):
 
 @pytest.mark.slow
 def test_a_world_without_defects_gives_no_error_finding(tmp_path):
-    from orchestration.cli.run import run_full_refresh
+    from orchestration.cli.runs import run_full_refresh
     from orchestration.generate.run import generate
 
     raw_dir = tmp_path / "raw"

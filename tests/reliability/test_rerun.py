@@ -36,7 +36,7 @@ class Rerun:
 
 @pytest.fixture(scope="module")
 def rerun(sample_build, tmp_path_factory) -> Rerun:
-    from orchestration.cli.run import run_full_refresh
+    from orchestration.cli.runs import run_full_refresh
 
     settings = build_settings(tmp_path_factory.mktemp("rerun"), SAMPLE_RAW_DIR)
     settings.warehouse.parent.mkdir(parents=True)
