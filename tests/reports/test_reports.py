@@ -234,8 +234,8 @@ def test_html_twin_lists_the_same_rows_as_the_workbook(written):
             if title not in ("概况", "任务进度", "分项目进度", TOWNSHIP_SHEET, FORECAST_SHEET)
         )
         page = workbook.with_suffix(".html").read_text(encoding="utf-8")
-        # every detail row starts with its number in a numeric cell right after <tr>
-        assert details == len(re.findall(r'<tr><td class="n">\d+</td><td>', page))
+        # every detail row starts with its number in a numeric cell, then the county (one line)
+        assert details == len(re.findall(r'<tr><td class="n">\d+</td><td class="t">', page))
 
 
 def test_province_summary_holds_no_person(sample_build, written):
