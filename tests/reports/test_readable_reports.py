@@ -4,6 +4,7 @@ rows tall enough for their wrapped text, and the contact and deadline for correc
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import unicodedata
@@ -12,6 +13,7 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import openpyxl
 import pytest
@@ -22,6 +24,7 @@ from orchestration.lib.reports import data
 from orchestration.lib.reports.builder import write_city_reports, write_province_summary
 from orchestration.lib.reports.content import axis_scale, corrections_notice
 from orchestration.lib.reports.workbook import LINE_HEIGHT, wrapped_lines
+from orchestration.settings import Settings
 
 # 2015-01: a county whose exact gap rounds to 11 while its programmes' rounded gaps add to 9
 MONTHS = ("2015-01", "2015-10")
@@ -404,6 +407,19 @@ def test_the_corrections_line_says_what_is_set():
     assert contact_only == "核实更正本报告所列问题，请联系：张三 0931-1"
 
 
+def test_settings_read_the_contact_and_deadline(monkeypatch):
+    monkeypatch.setenv("TRAINING_REPORT_CONTACT", " 省人社厅 王明 ")
+    monkeypatch.setenv("TRAINING_REPORT_DEADLINE_DAY", "10")
+    settings = Settings.from_env()
+    assert (settings.report_contact, settings.report_deadline_day) == ("省人社厅 王明", 10)
+    monkeypatch.setenv("TRAINING_REPORT_DEADLINE_DAY", "")
+    assert Settings.from_env().report_deadline_day is None
+    for bad in ("0", "32", "tenth"):
+        monkeypatch.setenv("TRAINING_REPORT_DEADLINE_DAY", bad)
+        with pytest.raises(ValueError, match="TRAINING_REPORT_DEADLINE_DAY"):
+            Settings.from_env()
+
+
 def test_a_new_contact_rewrites_the_city_reports_only(sample_build, tmp_path):
     def write(corrections):
         with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
@@ -416,3 +432,23 @@ def test_a_new_contact_rewrites_the_city_reports_only(sample_build, tmp_path):
     again, province_again = write(CORRECTIONS)
     assert sorted(again.written) == sorted(cities.written) and province_again.written == []
     assert NOTICE_2015_10 in again.written[1].read_text(encoding="utf-8")
+
+
+def test_the_asset_prints_the_settings_contact_and_deadline(sample_build, tmp_path):
+    from orchestration.defs.reports.assets import city_quality_reports
+    from orchestration.resources import build_resources
+
+    settings = dataclasses.replace(
+        sample_build.settings,
+        reports_dir=tmp_path,
+        report_contact="省人社厅职业能力建设处 王明 0931-8123456",
+        report_deadline_day=10,
+    )
+    resources = build_resources(settings)
+    dg.materialize(
+        [city_quality_reports],
+        partition_key="2015-10",
+        resources={k: resources[k] for k in ("paths", "warehouse", "report_settings")},
+    )
+    pages = list((tmp_path / "2015-10").glob("62*.html"))
+    assert pages and all(NOTICE_2015_10 in p.read_text(encoding="utf-8") for p in pages)

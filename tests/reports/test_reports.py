@@ -439,7 +439,7 @@ def test_the_asset_reports_what_it_wrote_and_what_was_up_to_date(sample_build, t
         result = dg.materialize(
             [city_quality_reports],
             partition_key=MONTH,
-            resources={"paths": resources["paths"], "warehouse": resources["warehouse"]},
+            resources={k: resources[k] for k in ("paths", "warehouse", "report_settings")},
         )
         (event,) = result.get_asset_materialization_events()
         return {k: v.value for k, v in event.materialization.metadata.items()}
