@@ -7,7 +7,8 @@ run` and the tests from the Settings they were given. Assets never read the envi
 - ``paths``: the raw folder, the warehouse, the analysts' snapshot and the reports folder;
 - ``warehouse``: DuckDB (dagster-duckdb), the warehouse connection of the assets and checks;
 - ``pii_key``: the pseudonymisation key (refuses the development key in production);
-- ``dbt``: dbt without `dbt --version` (which calls pypi.org), pointed at the same warehouse and key.
+- ``dbt``: dbt without `dbt --version` (which calls pypi.org), pointed at the same warehouse and key;
+- ``report_settings``: the contact and deadline for corrections printed on every city report.
 
 The plain settings (Settings, pii_key, REPO_ROOT, …) live in ``orchestration.settings``, which
 imports nothing heavy (ingest worker processes and the dbt plugin import it); they are
@@ -46,6 +47,7 @@ __all__ = [
     "OfflineDbtCliResource",
     "PathsResource",
     "PiiKeyResource",
+    "ReportSettingsResource",
     "Settings",
     "WarehouseResource",
     "build_resources",
@@ -85,6 +87,19 @@ class PathsResource(dg.ConfigurableResource):
     @property
     def reports_path(self) -> Path:
         return Path(self.reports_dir)
+
+
+class ReportSettingsResource(dg.ConfigurableResource):
+    """Who takes corrections to a city report, and the day of the month after the report's by
+    which they are due (TRAINING_REPORT_CONTACT, TRAINING_REPORT_DEADLINE_DAY): the line at the
+    top of every city report; neither set, no line."""
+
+    contact: str = ""
+    deadline_day: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReportSettingsResource:
+        return cls(contact=settings.report_contact, deadline_day=settings.report_deadline_day)
 
 
 class WarehouseResource(DuckDBResource):
@@ -160,6 +175,7 @@ def build_resources(settings: Settings | None = None, pii: PiiKeyResource | None
         "paths": PathsResource.from_settings(settings),
         "warehouse": WarehouseResource(database=str(settings.warehouse)),
         "pii_key": pii,
+        "report_settings": ReportSettingsResource.from_settings(settings),
         # dbt_executable: the virtual environment's dbt, also when its bin/ is not on PATH.
         "dbt": OfflineDbtCliResource(
             project_dir=dbt_project,

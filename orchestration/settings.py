@@ -1,6 +1,7 @@
 """Paths and settings from environment variables, with defaults that work on a fresh checkout.
 
-The one reader of the environment: ``Settings.from_env`` and ``pii_key``. Both read the
+The one reader of the environment: ``Settings.from_env`` and ``pii_key``. Paths, and the
+contact and deadline printed at the top of every city report. Both read the
 repository's ``.env`` first (``load_env_file``, python-dotenv): `make run`, `make ui`, `make sql`
 and `make backfill` all go through here, so ``.env`` means the same to each; a variable set in
 the shell wins over ``.env``. Plain Python, nothing heavy: ingest worker processes and the dbt
@@ -52,6 +53,22 @@ def _path(var: str, default: Path) -> Path:
     return path if path.is_absolute() else (REPO_ROOT / path)
 
 
+def deadline_day(value: str | None) -> int | None:
+    """TRAINING_REPORT_DEADLINE_DAY: a day of the month, 1 to 31, or None when unset or blank."""
+    if value is None or not value.strip():
+        return None
+    try:
+        day = int(value.strip())
+    except ValueError:
+        day = 0
+    if not 1 <= day <= 31:
+        raise ValueError(
+            f"TRAINING_REPORT_DEADLINE_DAY must be a day of the month, 1 to 31 (the day of the month "
+            f"after the report's by which corrections are due); got {value!r}"
+        )
+    return day
+
+
 @dataclass(frozen=True)
 class Settings:
     raw_dir: Path
@@ -59,6 +76,10 @@ class Settings:
     analytics_db: Path
     reports_dir: Path
     dagster_home: Path
+    # the line at the top of every city report: who takes corrections, and the day of the month
+    # after the report's by which they are due (blank: no such line)
+    report_contact: str = ""
+    report_deadline_day: int | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -69,6 +90,8 @@ class Settings:
             analytics_db=_path("TRAINING_ANALYTICS_DB", REPO_ROOT / "warehouse" / "analytics.duckdb"),
             reports_dir=_path("TRAINING_REPORTS_DIR", REPO_ROOT / "reports"),
             dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
+            report_contact=os.environ.get("TRAINING_REPORT_CONTACT", "").strip(),
+            report_deadline_day=deadline_day(os.environ.get("TRAINING_REPORT_DEADLINE_DAY")),
         )
 
 

@@ -123,6 +123,8 @@ def test_make_run_settings_reach_every_resource(tmp_path):
         analytics_db=tmp_path / "w" / "analytics.duckdb",
         reports_dir=tmp_path / "reports",
         dagster_home=tmp_path / "home",
+        report_contact="省人社厅 王明",
+        report_deadline_day=10,
     )
     resources = build_definitions(settings).resources
     assert resources["paths"].raw_path == settings.raw_dir
@@ -131,6 +133,10 @@ def test_make_run_settings_reach_every_resource(tmp_path):
     assert resources["paths"].reports_path == settings.reports_dir
     assert resources["warehouse"].database == str(settings.warehouse)
     assert resources["dbt"].warehouse == str(settings.warehouse)
+    assert (resources["report_settings"].contact, resources["report_settings"].deadline_day) == (
+        "省人社厅 王明",
+        10,
+    )
 
 
 def test_report_assets_declare_every_table_they_read():

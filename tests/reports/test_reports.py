@@ -234,8 +234,8 @@ def test_html_twin_lists_the_same_rows_as_the_workbook(written):
             if title not in ("概况", "任务进度", "分项目进度", TOWNSHIP_SHEET, FORECAST_SHEET)
         )
         page = workbook.with_suffix(".html").read_text(encoding="utf-8")
-        # every detail row starts with its number in a numeric cell right after <tr>
-        assert details == len(re.findall(r'<tr><td class="n">\d+</td><td>', page))
+        # every detail row starts with its number in a numeric cell, then the county (one line)
+        assert details == len(re.findall(r'<tr><td class="n">\d+</td><td class="t">', page))
 
 
 def test_province_summary_holds_no_person(sample_build, written):
@@ -439,7 +439,7 @@ def test_the_asset_reports_what_it_wrote_and_what_was_up_to_date(sample_build, t
         result = dg.materialize(
             [city_quality_reports],
             partition_key=MONTH,
-            resources={"paths": resources["paths"], "warehouse": resources["warehouse"]},
+            resources={k: resources[k] for k in ("paths", "warehouse", "report_settings")},
         )
         (event,) = result.get_asset_materialization_events()
         return {k: v.value for k, v in event.materialization.metadata.items()}

@@ -9,6 +9,7 @@ A report whose inputs did not change is not rewritten (orchestration/lib/reports
 the metadata says how many files were written and how many were already up to date.
 """
 
+import functools
 import time
 
 import dagster as dg
@@ -17,7 +18,7 @@ import duckdb
 from orchestration.defs.schedules import monthly_partitions
 from orchestration.lib.reports import data
 from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
-from orchestration.resources import PathsResource, WarehouseResource
+from orchestration.resources import PathsResource, ReportSettingsResource, WarehouseResource
 
 # Every table orchestration/lib/reports reads, so the lineage runs unbroken from raw file to report.
 UPSTREAM = [
@@ -120,9 +121,13 @@ def _record_partitions(context: dg.AssetExecutionContext, files_by_month: dict[s
     "(file, sheet, row). Only that city's data; ID numbers masked. Months without data are skipped.",
 )
 def city_quality_reports(
-    context: dg.AssetExecutionContext, paths: PathsResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    paths: PathsResource,
+    warehouse: WarehouseResource,
+    report_settings: ReportSettingsResource,
 ) -> dg.MaterializeResult:
-    return _write(context, write_city_reports, paths, warehouse)
+    corrections = data.Corrections(report_settings.contact, report_settings.deadline_day)
+    return _write(context, functools.partial(write_city_reports, corrections=corrections), paths, warehouse)
 
 
 @dg.asset(

@@ -11,6 +11,9 @@ so can the benchmark or anyone by hand::
 Files: ``<out_dir>/<month>/<city_code>_<city name>.xlsx`` and ``.html``; the province summary is
 ``<out_dir>/<month>/620000_甘肃省.xlsx`` and ``.html`` beside them.
 
+``corrections`` (who takes corrections, and by which day of the next month) puts a line at the
+top of every city report; it is part of the reports' inputs, so changing it rewrites them.
+
 A report whose inputs did not change since it was written is left alone (freshness.py): a re-run
 writes nothing, and a new county ledger rewrites only the reports it changes. ``force`` rewrites
 all. For several months, pass one ``ReportData`` to every call so the warehouse is read once.
@@ -30,6 +33,7 @@ from orchestration.lib.reports.data import (
     PROVINCE_CODE,
     PROVINCE_NAME,
     CityInputs,
+    Corrections,
     ProvinceInputs,
     ReportData,
 )
@@ -89,6 +93,7 @@ def write_city_reports(
     *,
     report_data: ReportData | None = None,
     force: bool = False,
+    corrections: Corrections | None = None,
 ) -> Outcome:
     """Every city's workbook and HTML twin for the month; nothing when the month has no data."""
     source = report_data or ReportData(con)
@@ -98,7 +103,11 @@ def write_city_reports(
     folder = report_dir(out_dir, month)
     for city in source.cities(month):
         outcome += _write_report(
-            source.city_inputs(month, city), folder, city_report, generated_on or date.today(), force
+            source.city_inputs(month, city, corrections),
+            folder,
+            city_report,
+            generated_on or date.today(),
+            force,
         )
     return outcome
 

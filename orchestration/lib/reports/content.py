@@ -7,6 +7,10 @@ them out.
 
 from __future__ import annotations
 
+import calendar
+import functools
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,11 +23,32 @@ TEXT = "text"
 CHANGE = "change"  # a signed count: +3 / −2
 
 
+def display_width(value: object) -> float:
+    """Width of a value's text in column-width units: a Chinese character takes 2, others 1.1."""
+    return _text_width("" if value is None else str(value))
+
+
+@functools.lru_cache(maxsize=2**16)
+def _text_width(text: str) -> float:
+    # cached: the same names, files and details recur in every month's reports of a city
+    return sum(2.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1 for ch in text)
+
+
+# a text column declared at least this wide (in width units, a Chinese character is 2) holds
+# sentences (问题说明, 来源文件, 原因, …) that wrap; narrower text (names, places, periods) does not
+WRAP_WIDTH = 24
+
+
 @dataclass(frozen=True)
 class Column:
     title: str
     kind: str = TEXT
     width: float | None = None  # characters; None: fit the content
+
+    @property
+    def wraps(self) -> bool:
+        """Long text, wrapped within the column; other text stays on one line."""
+        return self.kind == TEXT and self.width is not None and self.width >= WRAP_WIDTH
 
 
 @dataclass(frozen=True)
@@ -76,6 +101,41 @@ class Report:
     title: str
     subtitle: str
     sheets: list[Sheet]
+    notice: str = ""  # who takes corrections and by when: under the title, on top of the first sheet
+
+
+def axis_scale(largest: float, steps: int = 5, whole: bool = False) -> tuple[float, float]:
+    """(top, step) of a value axis from 0 that reaches ``largest`` in at most ``steps`` round
+    steps: 1, 2, 2.5 or 5 × a power of ten (``whole``: counts, no step of 2.5 persons or less
+    than 1), the top a multiple of the step. 1.0 → (1.0, 0.2): 0/20/…/100 %."""
+    largest = max(float(largest), 1e-9)
+    magnitude = 10 ** math.floor(math.log10(largest / steps))
+    step = 10 * magnitude
+    for factor in (1, 2, 2.5, 5, 10):
+        if whole and (factor == 2.5 and magnitude < 10 or factor * magnitude < 1):
+            continue
+        if factor * magnitude * steps >= largest * (1 - 1e-9):
+            step = factor * magnitude
+            break
+    top = math.ceil(largest / step - 1e-9) * step
+    return round(top, 10), round(step, 10)
+
+
+def corrections_notice(corrections: data.Corrections, month: str) -> str:
+    """The line at the top of a city report: corrections due by the day of the month after the
+    report's (the month's last day when it is shorter), and to whom; "" when neither is set."""
+    due = ""
+    if corrections.deadline_day:
+        following = data.month_start(data.next_month(month))
+        day = min(corrections.deadline_day, calendar.monthrange(following.year, following.month)[1])
+        due = f"{following.year}年{following.month}月{day}日"
+    if due and corrections.contact:
+        return f"请于{due}前核实更正本报告所列问题并重新报送；联系人：{corrections.contact}"
+    if due:
+        return f"请于{due}前核实更正本报告所列问题并重新报送。"
+    if corrections.contact:
+        return f"核实更正本报告所列问题，请联系：{corrections.contact}"
+    return ""
 
 
 def _change(now: int, before: int) -> int:
@@ -179,22 +239,29 @@ def findings_by_area_table(now: list[dict], before: list[dict], areas: list[tupl
 # attainment
 
 
+def gap_note(area_label: str) -> str:
+    return (
+        f"进度差额 = 按时间进度应完成的人次（年度任务 × 月份 ÷ 12，按{area_label}和培训项目四舍五入为整人次）"
+        "− 累计完成，正数为落后于时间进度；各合计为所含各项之和。"
+    )
+
+
 def attainment_by_area_table(
     rows: list[dict], area_code: str, area_name: str, area_label: str, month: str
 ) -> Table:
     """One row per area (all programmes together): target, done so far, rate, pro-rata line, gap."""
     areas: dict[str, dict] = {}
     for r in rows:
-        a = areas.setdefault(r[area_code], {"name": r[area_name], "target": 0, "done": 0, "gap": 0.0,
+        a = areas.setdefault(r[area_code], {"name": r[area_name], "target": 0, "done": 0, "gap": 0,
                                             "reported": None, "expected": r["expected_rate"]})  # fmt: skip
         a["target"] += r["annual_target"] or 0
         a["done"] += r["enrolled_ytd"] or 0
-        a["gap"] += float(r["gap"] or 0)
+        a["gap"] += r["gap_persons"] or 0  # the rows of 分项目进度 added up
         if r["reported_ytd"] is not None:
             a["reported"] = (a["reported"] or 0) + r["reported_ytd"]
     table_rows = [
         [a["name"], a["target"], a["done"], _rate(a["done"], a["target"]), float(a["expected"] or 0),
-         round(a["gap"]), a["reported"], None if a["reported"] is None else a["reported"] - a["done"]]
+         a["gap"], a["reported"], None if a["reported"] is None else a["reported"] - a["done"]]
         for a in areas.values()
     ]  # fmt: skip
     target = sum(r[1] for r in table_rows)
@@ -216,7 +283,7 @@ def attainment_by_area_table(
             Column("报表−台账", CHANGE),
         ],  # fmt: skip
         table_rows,
-        note="时间进度 = 月份 ÷ 12；进度差额 = 年度任务 × 时间进度 − 累计完成，正数为落后于时间进度。"
+        note=f"时间进度 = 月份 ÷ 12；{gap_note(area_label)}"
         "累计完成按实名制台账计数（同一人同一项目每年计 1 人次）。",
         chart=Chart(f"{data.month_zh(month)}各{area_label}任务完成率与时间进度", 0, (3,), 4, len(table_rows)),
         total_row=total,
@@ -224,6 +291,7 @@ def attainment_by_area_table(
 
 
 def attainment_detail_table(rows: list[dict], area_name: str, area_label: str) -> Table:
+    """One row per area × programme; 本月新增 is the month's new trainee-times (enrolled_in_month)."""
     return Table(
         f"任务完成进度：按{area_label}和培训项目",
         [
@@ -247,12 +315,13 @@ def attainment_detail_table(rows: list[dict], area_name: str, area_label: str) -
                 r.get("enrolled_in_month"),
                 float(r["attainment_rate"]) if r["attainment_rate"] is not None else None,
                 float(r["expected_rate"] or 0),
-                round(float(r["gap"] or 0)),
+                r["gap_persons"],
                 r["reported_ytd"],
                 r["report_minus_ledger"],
             ]
             for r in rows
         ],  # fmt: skip
+        note=gap_note(area_label),
     )
 
 
@@ -269,13 +338,13 @@ def township_sheet(rows: list[dict], city_name: str, month: str) -> Sheet:
     for r in rows:
         t = townships.setdefault(
             (r["county_name"], r["township"]),
-            {"target": 0, "done": 0, "gap": 0.0, "expected": r["expected_rate"], "behind": []},
+            {"target": 0, "done": 0, "gap": 0, "expected": r["expected_rate"], "behind": []},
         )
         t["target"] += r["annual_target"] or 0
         t["done"] += r["enrolled_ytd"] or 0
-        t["gap"] += float(r["gap"] or 0)
-        if r["annual_target"] and round(float(r["gap"] or 0)) >= 1:
-            t["behind"].append(f"{r['programme_name_zh'] or r['programme_code']} {round(float(r['gap']))}")
+        t["gap"] += r["gap_persons"] or 0  # the township's rows of the detail below added up
+        if r["annual_target"] and (r["gap_persons"] or 0) >= 1:
+            t["behind"].append(f"{r['programme_name_zh'] or r['programme_code']} {r['gap_persons']}")
     summary_rows = sorted(
         (
             [
@@ -285,7 +354,7 @@ def township_sheet(rows: list[dict], city_name: str, month: str) -> Sheet:
                 t["done"],
                 _rate(t["done"], t["target"]),
                 float(t["expected"] or 0),
-                round(t["gap"]),
+                t["gap"],
                 "、".join(t["behind"]),
             ]
             for (county, township), t in townships.items()
@@ -306,7 +375,8 @@ def township_sheet(rows: list[dict], city_name: str, month: str) -> Sheet:
         ],  # fmt: skip
         summary_rows,
         note="目标为乡镇作战图各村计划人次之和；累计完成按实名制台账计数，计入学员当年首次开班所在乡镇。"
-        "进度差额 = 计划 × 月份 ÷ 12 − 累计完成，正数为落后于时间进度。",
+        "进度差额 = 按时间进度应完成的人次（计划 × 月份 ÷ 12，按乡镇和培训项目四舍五入为整人次）− 累计完成，"
+        "正数为落后于时间进度；乡镇的差额为下表该乡镇各培训项目差额之和。",
     )
     detail = Table(
         "各乡镇分项目进度",
@@ -327,7 +397,7 @@ def township_sheet(rows: list[dict], city_name: str, month: str) -> Sheet:
                 r["annual_target"],
                 r["enrolled_ytd"],
                 float(r["attainment_rate"]) if r["attainment_rate"] is not None else None,
-                None if r["gap"] is None else round(float(r["gap"])),
+                r["gap_persons"],
             ]
             for r in rows
         ],  # fmt: skip
@@ -432,7 +502,7 @@ def forecast_by_area_table(rows: list[dict], area_label: str, month: str) -> Tab
             Column("预计全年完成（人次）", COUNT),
             Column("预计完成率", RATE),
             Column("每月还需完成（人次）", COUNT),
-            Column("预计", width=10),
+            Column("预计", width=12),
             Column("预计完不成的培训项目", width=40),
             Column("推算方法", width=24),
         ],  # fmt: skip
@@ -539,7 +609,7 @@ def check_sheet(check_name: str, rows: list[dict], people: dict | None) -> Sheet
         table_rows.append(row)
     return Sheet(
         sheet_name(check.title_zh),
-        f"{check.title_zh}（{check.name}，{SEVERITY_ZH[check.severity]}）：{len(rows)} 条",
+        f"{check.title_zh}（{SEVERITY_ZH[check.severity]}）：{len(rows)} 条",
         [Table("需要核实更正的记录", columns, table_rows)],
         notes=["来源文件、工作表、行号即报送原表中的位置（行号与 Excel/WPS 左侧行号一致）。"],
     )
@@ -687,6 +757,7 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
             *work_list.city_sheets(inputs.work_list, inputs.counties),
             *person_matches.city_sheets(inputs.match_candidates, inputs.counties, THRESHOLD),
         ],  # fmt: skip
+        notice=corrections_notice(inputs.corrections, month),
     )
 
 

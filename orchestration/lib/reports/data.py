@@ -35,6 +35,16 @@ RowKey = tuple[str, str, int]  # (source_file, sheet, row_number): a row of a ra
 
 
 @dataclass(frozen=True)
+class Corrections:
+    """Who takes corrections, and by which day of the month after the report's month they are
+    due (settings TRAINING_REPORT_CONTACT, TRAINING_REPORT_DEADLINE_DAY); printed at the top of
+    every city report. Part of a city's inputs, so a new contact or day rewrites the reports."""
+
+    contact: str = ""
+    deadline_day: int | None = None
+
+
+@dataclass(frozen=True)
 class City:
     code: str
     name: str
@@ -58,6 +68,7 @@ class CityInputs:
     work_list: list[dict] = field(default_factory=list)
     # candidates for the city's ledger rows with broken IDs (read_match_candidates), masked IDs
     match_candidates: list[dict] = field(default_factory=list)
+    corrections: Corrections = field(default_factory=Corrections)
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,25 @@ def next_month(month: str) -> str:
 def month_zh(month: str) -> str:
     first = month_start(month)
     return f"{first.year}年{first.month}月"
+
+
+def gap_persons(target: int | None, done: int | None, month_number: int) -> int | None:
+    """Whole persons behind the pro-rata line (negative: ahead): the persons the line asks for by
+    the month, target × month ÷ 12 rounded half up, minus those done. None without a target.
+
+    The reports show this for each row of an area × programme (county, township or city), worked
+    out from that row's own target and done, and add the rows up for every total, so that a
+    total is the sum of the rows it stands for. The marts' ``gap`` (2 decimals) is the exact
+    value; a total differs from it by up to half a person for each row added."""
+    if target is None:
+        return None
+    return (2 * target * month_number + 12) // 24 - (done or 0)
+
+
+def _with_gap_persons(rows: list[dict]) -> list[dict]:
+    for r in rows:
+        r["gap_persons"] = gap_persons(r["annual_target"], r["enrolled_ytd"], r["month"].month)
+    return rows
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -330,7 +360,7 @@ class ReportData:
 
     @cached_property
     def _attainment(self) -> list[dict]:
-        return _dicts(
+        rows = _dicts(
             self._con.execute(
                 """
                 select
@@ -355,11 +385,12 @@ class ReportData:
                 """
             )
         )
+        return _with_gap_persons(rows)
 
     @cached_property
     def _township_attainment(self) -> list[dict]:
         """Townships × programmes against their war-map plans (marts.mart_township_attainment_monthly)."""
-        return _dicts(
+        rows = _dicts(
             self._con.execute(
                 """
                 select
@@ -384,10 +415,11 @@ class ReportData:
                 """
             )
         )
+        return _with_gap_persons(rows)
 
     @cached_property
     def _city_attainment(self) -> list[dict]:
-        return _dicts(
+        rows = _dicts(
             self._con.execute(
                 """
                 select
@@ -397,6 +429,7 @@ class ReportData:
                     attainment.programme_code,
                     programmes.programme_name_zh,
                     attainment.annual_target,
+                    attainment.enrolled_in_month,
                     attainment.enrolled_ytd,
                     attainment.attainment_rate,
                     attainment.expected_rate,
@@ -412,6 +445,7 @@ class ReportData:
                 """
             )
         )
+        return _with_gap_persons(rows)
 
     @cached_property
     def _forecast(self) -> list[dict]:
@@ -530,7 +564,7 @@ class ReportData:
             if level == "county" and city == city_code
         ]
 
-    def city_inputs(self, month: str, city: City) -> CityInputs:
+    def city_inputs(self, month: str, city: City, corrections: Corrections | None = None) -> CityInputs:
         start = month_start(month)
         end = month_start(next_month(month))
         now = self.findings(month, city.code)
@@ -567,6 +601,7 @@ class ReportData:
                     r["start_date"] is None or (r["start_date"].year == start.year and r["start_date"] < end)
                 )
             ],
+            corrections=corrections or Corrections(),
         )
 
     def province_inputs(self, month: str) -> ProvinceInputs:

@@ -1,6 +1,11 @@
 """A Report as one self-contained HTML page: inline CSS, inline SVG charts, no script, no font
 or image from anywhere (government networks are closed, and a page that calls out leaks who
 opened it). Fonts are named, not downloaded: the reader's own Chinese font is used.
+
+Columns of names, places, periods and numbers stay on one line (a county name broken into
+characters one per line is unreadable); only long text (``Column.wraps``: 问题说明, 来源文件, …)
+wraps, at a minimum width. A header wraps only beyond 6 characters. A table wider than the
+window scrolls sideways on its own.
 """
 
 from __future__ import annotations
@@ -8,7 +13,18 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from orchestration.lib.reports.content import CHANGE, COUNT, RATE, Chart, Report, Table, TrendChart
+from orchestration.lib.reports.content import (
+    CHANGE,
+    COUNT,
+    RATE,
+    Chart,
+    Column,
+    Report,
+    Table,
+    TrendChart,
+    axis_scale,
+    display_width,
+)
 
 STYLE = """
 body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", SimSun,
@@ -18,10 +34,14 @@ h2 { font-size: 18px; border-bottom: 2px solid #4472C4; padding-bottom: 4px; mar
 h3 { font-size: 15px; margin: 18px 0 6px; }
 p.sub { color: #555; margin-top: 0; }
 ul.notes { color: #555; font-size: 13px; }
+p.notice { font-size: 15px; font-weight: bold; color: #C00000; border: 1px solid #C00000;
+           background: #FFF2F2; padding: 6px 10px; display: inline-block; margin: 4px 0 8px; }
+div.table { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 13px; margin-bottom: 6px; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; }
 th { background: #DDEBF7; }
 td.n { text-align: right; white-space: nowrap; }
+td.t { white-space: nowrap; }
 tr.total td { font-weight: bold; background: #F2F2F2; border-top: 2px solid #888; }
 p.note { color: #555; font-size: 12px; font-style: italic; margin-top: 0; }
 nav a { margin-right: 12px; }
@@ -41,31 +61,42 @@ def _format(kind: str, value: object) -> str:
     return escape(str(value))
 
 
+HEADER_ONE_LINE = 6  # characters (12 width units) a header keeps on one line
+
+
+def _header(column: Column) -> str:
+    # em: one Chinese character of the table's font
+    em = min(display_width(column.title), 2 * HEADER_ONE_LINE) / 2
+    if column.wraps:
+        em = max(em, column.width / 4)  # long text: at least half its workbook width
+    return f'<th style="min-width:{em:g}em">{escape(column.title)}</th>'
+
+
+def _cell(column: Column, value: object) -> str:
+    if column.kind in (COUNT, CHANGE, RATE):
+        return f'<td class="n">{_format(column.kind, value)}</td>'
+    if column.wraps:
+        return f"<td>{_format(column.kind, value)}</td>"
+    return f'<td class="t">{_format(column.kind, value)}</td>'
+
+
 def _table(table: Table) -> str:
-    head = "".join(f"<th>{escape(c.title)}</th>" for c in table.columns)
+    head = "".join(_header(c) for c in table.columns)
     body = []
     for row in table.rows:
-        cells = "".join(
-            f'<td class="n">{_format(c.kind, v)}</td>'
-            if c.kind in (COUNT, CHANGE, RATE)
-            else f"<td>{_format(c.kind, v)}</td>"
-            for c, v in zip(table.columns, row, strict=True)
-        )
+        cells = "".join(_cell(c, v) for c, v in zip(table.columns, row, strict=True))
         body.append(f"<tr>{cells}</tr>")
     if table.total_row:
-        cells = "".join(
-            f'<td class="n">{_format(c.kind, v)}</td>'
-            if c.kind in (COUNT, CHANGE, RATE)
-            else f"<td>{_format(c.kind, v)}</td>"
-            for c, v in zip(table.columns, table.total_row, strict=True)
-        )
+        cells = "".join(_cell(c, v) for c, v in zip(table.columns, table.total_row, strict=True))
         body.append(f'<tr class="total">{cells}</tr>')
     parts = [f"<h3>{escape(table.title)}</h3>"]
     if table.chart and table.chart.rows:
         parts.append(svg_chart(table.chart, table))
     if table.trend and table.rows:
         parts.append(svg_trend_chart(table.trend, table))
-    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    rows = "".join(body)
+    parts.append(f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
+    parts.append("</div>")
     if table.note:
         parts.append(f'<p class="note">{escape(table.note)}</p>')
     return "\n".join(parts)
@@ -77,8 +108,8 @@ def svg_chart(chart: Chart, table: Table, width: int = 720, height: int = 300) -
     labels = [str(r[chart.categories_column]) for r in rows]
     bars = [[float(r[c] or 0) for c in chart.bar_columns] for r in rows]
     line = [float(r[chart.line_column] or 0) for r in rows]
-    top = max([1.0, *line, *(v for b in bars for v in b)])
-    top = (int(top * 10) + 1) / 10  # round up to the next 10 %
+    # 0 to 100 % in steps of 20 %, further in round steps when an area is past its target
+    top, tick = axis_scale(max([1.0, *line, *(v for b in bars for v in b)]))
     left, right, upper, lower = 48, 16, 36, 56
     plot_w, plot_h = width - left - right, height - upper - lower
     step = plot_w / max(1, len(rows))
@@ -92,9 +123,8 @@ def svg_chart(chart: Chart, table: Table, width: int = 720, height: int = 300) -
         f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">'
         f"{escape(chart.title)}</text>",
     ]
-    ticks = 5
-    for k in range(ticks + 1):
-        value = top * k / ticks
+    for k in range(round(top / tick) + 1):
+        value = tick * k
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
         )
@@ -143,7 +173,7 @@ def svg_trend_chart(chart: TrendChart, table: Table, width: int = 720, height: i
     """Lines of counts by month (a blank cell breaks the line); a forecast line is dashed."""
     labels = [str(r[chart.categories_column]) for r in table.rows]
     values = [v for r in table.rows for line in chart.lines if isinstance(v := r[line.column], (int, float))]
-    top = max([1, *values]) * 1.1
+    top, tick = axis_scale(max([1, *values]), whole=True)
     left, right, upper, lower = 56, 16, 36, 56
     plot_w, plot_h = width - left - right, height - upper - lower
     step = plot_w / max(1, len(labels))
@@ -159,8 +189,8 @@ def svg_trend_chart(chart: TrendChart, table: Table, width: int = 720, height: i
         f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">'
         f"{escape(chart.title)}</text>",
     ]
-    for k in range(6):
-        value = top * k / 5
+    for k in range(round(top / tick) + 1):
+        value = tick * k
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
         )
@@ -202,19 +232,22 @@ def render(report: Report) -> str:
     for i, sheet in enumerate(report.sheets):
         notes = "".join(f"<li>{escape(n)}</li>" for n in sheet.notes)
         tables = "\n".join(_table(t) for t in sheet.tables)
+        # the first sheet's title is the report's, already the page's <h1>: the title once
+        heading = sheet.name if sheet.title == report.title else sheet.title
         sections.append(
-            f'<section id="s{i}"><h2>{escape(sheet.title)}</h2>'
+            f'<section id="s{i}"><h2>{escape(heading)}</h2>'
             + (f'<ul class="notes">{notes}</ul>' if notes else "")
             + tables
             + "</section>"
         )
+    notice = f'<p class="notice">{escape(report.notice)}</p>' if report.notice else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(report.title)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<style>{STYLE}</style></head><body>"
-        f'<h1>{escape(report.title)}</h1><p class="sub">{escape(report.subtitle)}</p>'
+        f'<h1>{escape(report.title)}</h1><p class="sub">{escape(report.subtitle)}</p>{notice}'
         f"<nav>{nav}</nav>" + "\n".join(sections) + "</body></html>\n"
     )
 

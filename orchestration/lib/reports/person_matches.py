@@ -41,7 +41,7 @@ COLUMNS = [
     Column("乡镇"),
     Column("姓名", width=8),
     Column("身份证号码（部分隐藏）", width=24),
-    Column("号码问题", width=14),
+    Column("号码问题", width=18),
     Column("候选排名", COUNT, 6),
     Column("候选人姓名", width=8),
     Column("候选人身份证号码（部分隐藏）", width=22),
@@ -49,7 +49,7 @@ COLUMNS = [
     Column("候选人行政村"),
     Column("匹配概率", RATE, 9),
     Column("一致的项目", width=30),
-    Column("建议", width=12),
+    Column("建议", width=14),
 ]
 
 
