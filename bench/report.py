@@ -48,6 +48,9 @@ def judge(stages: dict) -> tuple[dict, list[dict]]:
             ratio = ratios[name] = round(record["seconds"] / floor["seconds"], 2)
             shown = f"{ratio:.2f} × ({record['seconds']:.1f} s ÷ {floor['seconds']:.1f} s)"
             target(f"{stage} ≤ {most:g} × floor", shown, ratio <= most)
+            if record.get("cpu_seconds") and floor.get("cpu_seconds"):
+                # CPU time moves less than wall time when other work shares the cores
+                ratios[f"{stage} cpu / floor cpu"] = round(record["cpu_seconds"] / floor["cpu_seconds"], 2)
     warm = _stage(stages, "ingest_warm")
     if warm:
         parsed = warm["result"].get("files_parsed")

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from orchestration.lib.reports.builder import write_city_reports
+from orchestration.lib.reports.data import data_months, month_zh
 from orchestration.lib.reports.work_list import SHEET_PREFIX
 
 MONTH = "2015-10"
@@ -210,8 +211,10 @@ def test_flags_follow_the_village_sheet_and_the_birth_date(con):
 
 
 def test_each_city_report_has_a_work_list_sheet_per_county_sorted_with_masked_ids(sample_build, tmp_path):
+    """In the report of the year's latest month with data (the list is the year's, not the month's)."""
     with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
-        written = write_city_reports(con, MONTH, tmp_path, generated_on=date(2015, 11, 2)).written
+        latest = max(m for m in data_months(con) if m.startswith("2015"))
+        written = write_city_reports(con, latest, tmp_path, generated_on=date(2016, 1, 2)).written
         expected = dict(
             con.execute(
                 "select county_name, count(*) from marts.mart_village_work_list"
@@ -247,6 +250,19 @@ def test_each_city_report_has_a_work_list_sheet_per_county_sorted_with_masked_id
             flat = [v for r in rows for v in r if isinstance(v, str)]
             assert not [v for v in flat if ID_SHAPED.search(v)], ws.title
     assert seen == expected
+
+
+def test_earlier_reports_of_the_year_point_to_the_latest_for_the_work_list(sample_build, tmp_path):
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        latest = max(m for m in data_months(con) if m.startswith("2015"))
+        written = write_city_reports(con, MONTH, tmp_path, generated_on=date(2015, 11, 2)).written
+    assert latest != MONTH
+    books = [openpyxl.load_workbook(p, read_only=True) for p in written if p.suffix == ".xlsx"]
+    assert books
+    for book in books:
+        assert not [ws.title for ws in book.worksheets if ws.title.startswith(SHEET_PREFIX)]
+        overview = " ".join(str(v) for r in book["概况"].iter_rows(values_only=True) for v in r if v)
+        assert f"本年待培训名单附在{month_zh(latest)}的报告中" in overview
 
 
 def test_the_readme_queries_over_the_work_list_run(con):

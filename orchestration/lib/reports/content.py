@@ -713,6 +713,13 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
             "“错误”须更正后重新报送；“提示”请核实，确属正常的可不处理。每类问题的明细见后面各工作表。",
             f"未能导入的文件、工作表和数据行见“{NOT_LOADED_SHEET}”工作表：其中的人次不计入任务完成数。",
             "本报告只含本市州数据；身份证号码只显示前 6 位和后 4 位。",
+            *(
+                [
+                    f"本年待培训名单附在{data.month_zh(inputs.work_list_month)}的报告中（只附在本年最新一期报告）。"
+                ]
+                if inputs.work_list_month and inputs.work_list_month != month
+                else []
+            ),
             f"生成日期：{generated_on.isoformat()}",
         ],
     )

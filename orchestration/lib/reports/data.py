@@ -64,8 +64,10 @@ class CityInputs:
     townships: list[dict] = field(default_factory=list)  # the city's townships × programmes for the month
     forecast: list[dict] = field(default_factory=list)  # the city's counties × programmes at the month
     forecast_trend: list[dict] = field(default_factory=list)  # the city × programmes, January to the month
-    # the city's village work list of the month's year, names and masked IDs (read_work_list)
+    # the city's village work list of the month's year, names and masked IDs (read_work_list);
+    # only in the report of the year's latest month with data (work_list_month), see city_inputs
     work_list: list[dict] = field(default_factory=list)
+    work_list_month: str | None = None
     # candidates for the city's ledger rows with broken IDs (read_match_candidates), masked IDs
     match_candidates: list[dict] = field(default_factory=list)
     corrections: Corrections = field(default_factory=Corrections)
@@ -523,6 +525,17 @@ class ReportData:
         return read_work_list(self._con)
 
     @cached_property
+    def _work_list_month(self) -> dict[int, str]:
+        """Year → the month whose city reports carry the year's work list: its latest month with
+        data. The list names every person still waiting (tens of thousands a city at province
+        scale); in all twelve monthly reports it made each workbook megabytes and the reports of a
+        province take hours to write. Older reports point to the latest one."""
+        latest: dict[int, str] = {}
+        for month in data_months(self._con):
+            latest[int(month[:4])] = month
+        return latest
+
+    @cached_property
     def _match_candidates(self) -> list[dict]:
         return read_match_candidates(self._con)
 
@@ -591,7 +604,14 @@ class ReportData:
             ],
             forecast=self._forecast_rows(month, "county", city.code, trend=False),
             forecast_trend=self._forecast_rows(month, "city", city.code, trend=True),
-            work_list=[r for r in self._work_list if r["year"] == start.year and r["city_code"] == city.code],
+            work_list=[
+                r
+                for r in self._work_list
+                if month == self._work_list_month.get(start.year)
+                and r["year"] == start.year
+                and r["city_code"] == city.code
+            ],
+            work_list_month=self._work_list_month.get(start.year),
             # the city's ledger rows of the year up to the month (an undated row: every month)
             match_candidates=[
                 r
