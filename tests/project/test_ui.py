@@ -1,6 +1,10 @@
 """The real Dagster UI, as `make ui` starts it: its GraphQL API, the page in headless Chromium,
 and the offline instance settings it runs with.
 
+The UI runs on the sample build's instance and warehouse (the session's ``sample_build``), so it
+shows what a data engineer sees after `make run`: the runs, the materializations and the checks'
+results.
+
 The lineage assertions follow the layers that exist: each group present must be fed by the
 layer before it, so the checks tighten by themselves as quality and report assets arrive.
 """
@@ -92,15 +96,21 @@ def chromium_installed() -> None:
 
 
 @pytest.fixture(scope="module")
-def dagster_ui(tmp_path_factory, chromium_installed) -> Iterator[DagsterUI]:
-    """`dg dev` (webserver + daemon) on a free port of 127.0.0.1, DAGSTER_HOME in tmp."""
+def dagster_ui(tmp_path_factory, chromium_installed, sample_build) -> Iterator[DagsterUI]:
+    """`dg dev` (webserver + daemon) on a free port of 127.0.0.1, on the sample build's instance
+    and warehouse (its schedule and sensor are stopped: nothing runs on them)."""
     root = tmp_path_factory.mktemp("ui")
-    home = prepare_dagster_home(root / "dagster_home")
+    settings = sample_build.settings
+    home = prepare_dagster_home(settings.dagster_home)
     port = free_port()
     log = root / "dg_dev.log"
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
+        "TRAINING_RAW_DIR": str(settings.raw_dir),
+        "TRAINING_WAREHOUSE": str(settings.warehouse),
+        "TRAINING_ANALYTICS_DB": str(settings.analytics_db),
+        "TRAINING_REPORTS_DIR": str(settings.reports_dir),
         "DAGSTER_DISABLE_TELEMETRY": "1",
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
@@ -146,7 +156,11 @@ ASSET_GRAPH = """
     groupName
     owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
     dependencyKeys { path }
-    assetChecksOrError { ... on AssetChecks { checks { name } } }
+    assetChecksOrError { ... on AssetChecks { checks {
+      name
+      blocking
+      executionForLatestMaterialization { evaluation { severity success } }
+    } } }
   }
   repositoriesOrError {
     ... on RepositoryConnection {
@@ -261,6 +275,46 @@ def test_graphql_lists_the_checks_jobs_schedule_and_sensor(graph, ui_data):
         "executionTimezone": "Asia/Shanghai",
     } in repository["schedules"]
     assert {"name": "raw_folder_sensor"} in repository["sensors"]
+
+
+@pytest.mark.slow
+def test_graphql_checks_are_blocking_exactly_when_they_can_fail_with_error(ui_data):
+    """GX: ``gx_<suite>_critical`` blocks, ``gx_<suite>`` (warnings) does not; ``ingest_clean``
+    does not; a dbt test blocks when its severity is error. And what the sample run evaluated
+    agrees: whatever failed with ERROR is blocking, whatever is not blocking failed with WARN."""
+    from orchestration.lib.transform.project import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    dbt_tests = {
+        n["name"]: n["config"]["severity"].lower()
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test"
+    }
+    checks = [
+        ("/".join(n["assetKey"]["path"]), check)
+        for n in ui_data["assetNodes"]
+        for check in n["assetChecksOrError"].get("checks", [])
+    ]
+    gx = [(a, c) for a, c in checks if c["name"].startswith("gx_")]
+    assert len(gx) == 24 and {c["name"] for _, c in gx if c["blocking"]} == {
+        c["name"] for _, c in gx if c["name"].endswith("_critical")
+    }
+    for asset, check in checks:
+        name = check["name"]
+        if name.startswith("gx_"):
+            continue
+        expected = False if name == "ingest_clean" else dbt_tests[name] == "error"
+        assert check["blocking"] is expected, (asset, name)
+    evaluated = [
+        (asset, check["name"], check["blocking"], execution["evaluation"])
+        for asset, check in checks
+        if (execution := check["executionForLatestMaterialization"]) and execution["evaluation"]
+    ]
+    assert len(evaluated) > 200
+    failed = [(a, name, blocking, e["severity"]) for a, name, blocking, e in evaluated if not e["success"]]
+    assert failed, "the sample has planted defects: some checks fail"
+    assert [f for f in failed if f[3] == "ERROR" and not f[2]] == []
+    assert [f for f in failed if not f[2] and f[3] != "WARN"] == []
 
 
 # --- the page in a browser ---------------------------------------------------------------------
