@@ -277,6 +277,26 @@ CHECK_NAMES = frozenset(
     }
 )
 SEVERITIES = frozenset({"error", "warning"})
+
+# The Dagster asset checks on the ingest and dq assets, by asset, and whether each blocks (README
+# "Data quality", docs/defects.md "What blocks publication"): per Great Expectations suite a
+# non-blocking check of its warnings and a blocking one of its critical expectations.
+DQ_SUITES = frozenset(
+    {
+        "findings",
+        "reconcile_reported_progress",
+        "reconcile_target_persons",
+        "reconcile_tasks",
+        "reconcile_village_counts",
+    }
+)
+DAGSTER_CHECKS: dict[str, dict[str, bool]] = {
+    **{
+        f"raw/{table}": {"ingest_clean": False, f"gx_{table}": False, f"gx_{table}_critical": True}
+        for table in RAW_TABLES
+    },
+    **{f"dq/{suite}": {f"gx_{suite}": False, f"gx_{suite}_critical": True} for suite in DQ_SUITES},
+}
 OUTCOMES = frozenset({"counted", "duplicate", "not_counted"})
 
 # The snapshot holds these schemas and none of the restricted ones.
@@ -349,6 +369,20 @@ def check_analytics(path: str) -> list[str]:
             if shaped:
                 broken.append(f"{schema}.{table}.{column} holds {len(shaped)} ID-shaped values")
     return broken
+
+
+def test_the_promised_dagster_checks_exist_and_block_as_promised():
+    from orchestration.definitions import build_definitions
+
+    graph = build_definitions(None).resolve_asset_graph()
+    have = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+    }
+    for asset, checks in DAGSTER_CHECKS.items():
+        for name, blocking in checks.items():
+            assert (asset, name) in have, f"no check {name} on {asset}"
+            assert have[(asset, name)].blocking is blocking, f"{asset} {name}: blocking should be {blocking}"
 
 
 def test_the_checker_names_what_is_broken(tmp_path):

@@ -1,6 +1,10 @@
 """The real Dagster UI, as `make ui` starts it: its GraphQL API, the page in headless Chromium,
 and the offline instance settings it runs with.
 
+The UI runs on the sample build's instance and warehouse (the session's ``sample_build``), so it
+shows what a data engineer sees after `make run`: the runs, the materializations with their
+column types, row counts and column lineage, and the checks' results.
+
 The lineage assertions follow the layers that exist: each group present must be fed by the
 layer before it, so the checks tighten by themselves as quality and report assets arrive.
 """
@@ -20,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
@@ -92,15 +97,21 @@ def chromium_installed() -> None:
 
 
 @pytest.fixture(scope="module")
-def dagster_ui(tmp_path_factory, chromium_installed) -> Iterator[DagsterUI]:
-    """`dg dev` (webserver + daemon) on a free port of 127.0.0.1, DAGSTER_HOME in tmp."""
+def dagster_ui(tmp_path_factory, chromium_installed, sample_build) -> Iterator[DagsterUI]:
+    """`dg dev` (webserver + daemon) on a free port of 127.0.0.1, on the sample build's instance
+    and warehouse (its schedule and sensor are stopped: nothing runs on them)."""
     root = tmp_path_factory.mktemp("ui")
-    home = prepare_dagster_home(root / "dagster_home")
+    settings = sample_build.settings
+    home = prepare_dagster_home(settings.dagster_home)
     port = free_port()
     log = root / "dg_dev.log"
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
+        "TRAINING_RAW_DIR": str(settings.raw_dir),
+        "TRAINING_WAREHOUSE": str(settings.warehouse),
+        "TRAINING_ANALYTICS_DB": str(settings.analytics_db),
+        "TRAINING_REPORTS_DIR": str(settings.reports_dir),
         "DAGSTER_DISABLE_TELEMETRY": "1",
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
@@ -146,7 +157,21 @@ ASSET_GRAPH = """
     groupName
     owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
     dependencyKeys { path }
-    assetChecksOrError { ... on AssetChecks { checks { name } } }
+    assetChecksOrError { ... on AssetChecks { checks {
+      name
+      blocking
+      executionForLatestMaterialization { evaluation { severity success } }
+    } } }
+    assetMaterializations(limit: 1) {
+      metadataEntries {
+        label
+        ... on TableSchemaMetadataEntry { schema { columns { name type } } }
+        ... on TableColumnLineageMetadataEntry {
+          lineage { columnName columnDeps { assetKey { path } columnName } }
+        }
+        ... on IntMetadataEntry { intValue }
+      }
+    }
   }
   repositoriesOrError {
     ... on RepositoryConnection {
@@ -261,6 +286,115 @@ def test_graphql_lists_the_checks_jobs_schedule_and_sensor(graph, ui_data):
         "executionTimezone": "Asia/Shanghai",
     } in repository["schedules"]
     assert {"name": "raw_folder_sensor"} in repository["sensors"]
+
+
+def _dbt_nodes() -> dict[str, dict]:
+    """Asset key (user string) -> manifest node of every dbt model and seed."""
+    from orchestration.defs.transform.assets import translator
+    from orchestration.lib.transform.project import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    return {
+        translator.get_asset_key(node).to_user_string(): node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+
+
+def _latest_metadata(node: dict) -> dict[str, dict]:
+    (materialization,) = node["assetMaterializations"] or [{"metadataEntries": []}]
+    return {entry["label"]: entry for entry in materialization["metadataEntries"]}
+
+
+@pytest.mark.slow
+def test_graphql_dbt_assets_show_column_types_row_counts_and_column_lineage(ui_data, sample_build):
+    """Every dbt model and seed built: each column with its type; tables and seeds with their row
+    count; every model with the lineage of each column (issue 17, "Dagster UI complete")."""
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in ui_data["assetNodes"]}
+    with duckdb.connect(str(sample_build.settings.warehouse), read_only=True) as con:
+        warehouse_columns = {}
+        for schema, table, column, data_type in con.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            "order by table_schema, table_name, ordinal_position"
+        ).fetchall():
+            warehouse_columns.setdefault(f"{schema}/{table}", []).append({"name": column, "type": data_type})
+        dbt_nodes = {
+            key: node for key, node in _dbt_nodes().items() if node["config"]["materialized"] != "ephemeral"
+        }
+        counts = {
+            key: con.execute(f'select count(*) from "{node["schema"]}"."{node["alias"]}"').fetchone()[0]
+            for key, node in dbt_nodes.items()
+            if node["config"]["materialized"] != "view"
+        }
+    assert len(dbt_nodes) > 80
+    for key, node in dbt_nodes.items():
+        metadata = _latest_metadata(nodes[key])
+        relation = f"{node['schema']}/{node['alias']}"
+        assert metadata["dagster/column_schema"]["schema"]["columns"] == warehouse_columns[relation], key
+        if key in counts:
+            assert metadata["dagster/row_count"]["intValue"] == counts[key], key
+        else:  # a view: counting would run its query
+            assert "dagster/row_count" not in metadata, key
+        if node["resource_type"] == "model":
+            lineage = {
+                e["columnName"]: e["columnDeps"] for e in metadata["dagster/column_lineage"]["lineage"]
+            }
+            assert set(lineage) == {c["name"] for c in warehouse_columns[relation]}, key
+            for deps in lineage.values():
+                assert all("/".join(d["assetKey"]["path"]) in nodes for d in deps), key
+
+    def deps(asset: str, column: str) -> set[tuple[str, str]]:
+        metadata = _latest_metadata(nodes[asset])
+        (entry,) = [e for e in metadata["dagster/column_lineage"]["lineage"] if e["columnName"] == column]
+        return {("/".join(d["assetKey"]["path"]), d["columnName"]) for d in entry["columnDeps"]}
+
+    assert deps("marts/dim_programme", "programme_name_zh") == {("reference/programmes", "name_zh")}
+    # through an ephemeral model (dq_ledger_rows) to the table it reads
+    assert ("staging/int_training_enrolments_deduplicated", "source_file") in deps(
+        "dq/course_too_long", "source_file"
+    )
+    # from a raw table (the ingest asset) into staging
+    assert ("raw/training_records", "id_number") in deps("staging/stg_training_ledgers__records", "id_number")
+
+
+@pytest.mark.slow
+def test_graphql_checks_are_blocking_exactly_when_they_can_fail_with_error(ui_data):
+    """GX: ``gx_<suite>_critical`` blocks, ``gx_<suite>`` (warnings) does not; ``ingest_clean``
+    does not; a dbt test blocks when its severity is error. And what the sample run evaluated
+    agrees: whatever failed with ERROR is blocking, whatever is not blocking failed with WARN."""
+    from orchestration.lib.transform.project import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    dbt_tests = {
+        n["name"]: n["config"]["severity"].lower()
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test"
+    }
+    checks = [
+        ("/".join(n["assetKey"]["path"]), check)
+        for n in ui_data["assetNodes"]
+        for check in n["assetChecksOrError"].get("checks", [])
+    ]
+    gx = [(a, c) for a, c in checks if c["name"].startswith("gx_")]
+    assert len(gx) == 24 and {c["name"] for _, c in gx if c["blocking"]} == {
+        c["name"] for _, c in gx if c["name"].endswith("_critical")
+    }
+    for asset, check in checks:
+        name = check["name"]
+        if name.startswith("gx_"):
+            continue
+        expected = False if name == "ingest_clean" else dbt_tests[name] == "error"
+        assert check["blocking"] is expected, (asset, name)
+    evaluated = [
+        (asset, check["name"], check["blocking"], execution["evaluation"])
+        for asset, check in checks
+        if (execution := check["executionForLatestMaterialization"]) and execution["evaluation"]
+    ]
+    assert len(evaluated) > 200
+    failed = [(a, name, blocking, e["severity"]) for a, name, blocking, e in evaluated if not e["success"]]
+    assert failed, "the sample has planted defects: some checks fail"
+    assert [f for f in failed if f[3] == "ERROR" and not f[2]] == []
+    assert [f for f in failed if not f[2] and f[3] != "WARN"] == []
 
 
 # --- the page in a browser ---------------------------------------------------------------------

@@ -409,14 +409,17 @@ def _pipeline(rows: list[list], warehouse: Path):
 
 
 @pytest.mark.parametrize(
-    ("rows", "severity", "downstream_runs"),
+    ("rows", "warning_passed", "critical_severity", "downstream_runs"),
     [
-        ([ledger_row(4), ledger_row(5, id_number="6.2E+17")], dg.AssetCheckSeverity.WARN, True),
-        ([ledger_row(4), ledger_row(4)], dg.AssetCheckSeverity.ERROR, False),
+        ([ledger_row(4), ledger_row(5, id_number="6.2E+17")], False, None, True),
+        ([ledger_row(4), ledger_row(4)], True, dg.AssetCheckSeverity.ERROR, False),
     ],
     ids=["warning-flows-on", "row-loaded-twice-blocks"],
 )
-def test_raw_checks_block_only_on_critical_failures(tmp_path, rows, severity, downstream_runs):
+def test_raw_checks_block_only_on_critical_failures(
+    tmp_path, rows, warning_passed, critical_severity, downstream_runs
+):
+    """One suite run, two checks: the warnings never block, the critical expectations do."""
     from orchestration.resources import WarehouseResource
 
     warehouse = tmp_path / "training.duckdb"
@@ -425,16 +428,89 @@ def test_raw_checks_block_only_on_critical_failures(tmp_path, rows, severity, do
         resources={"warehouse": WarehouseResource(database=str(warehouse))},
         raise_on_error=False,
     )
-    (evaluation,) = result.get_asset_check_evaluations()
-    assert evaluation.check_name == "gx_training_records"
-    assert not evaluation.passed and evaluation.severity == severity
-    assert evaluation.metadata["rows_validated"].value == len(rows)
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {"gx_training_records", "gx_training_records_critical"}
+    warnings, critical = evaluations["gx_training_records"], evaluations["gx_training_records_critical"]
+    assert warnings.blocking is False and critical.blocking is True
+    assert warnings.passed is warning_passed and warnings.severity == dg.AssetCheckSeverity.WARN
+    assert critical.passed is (critical_severity is None)
+    if critical_severity is not None:
+        assert critical.severity == critical_severity
+    for evaluation in evaluations.values():
+        assert evaluation.metadata["rows_validated"].value == len(rows)
+    assert warnings.metadata["expectations_failed_critical"].value == 0
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert (dg.AssetKey(["staging", "downstream"]) in materialized) is downstream_runs
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # the suite ran once
         assert con.execute("select suite, outcome from dq.validation_runs").fetchall() == [
-            ("training_records", "error" if severity == dg.AssetCheckSeverity.ERROR else "warn")
+            ("training_records", "warn" if critical_severity is None else "error")
         ]
+
+
+def test_a_suite_that_cannot_run_warns_on_both_checks_and_blocks_nothing(tmp_path):
+    from orchestration.resources import WarehouseResource
+
+    @dg.asset(key=["raw", "training_records"])
+    def raw_training_records():
+        return None  # no table: the suite cannot run
+
+    @dg.asset(key=["staging", "downstream"], deps=[raw_training_records])
+    def downstream():
+        return None
+
+    result = dg.materialize(
+        [raw_training_records, downstream, raw_source_check("training_records")],
+        resources={"warehouse": WarehouseResource(database=str(tmp_path / "training.duckdb"))},
+        raise_on_error=False,
+    )
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.check_name for e in evaluations} == {"gx_training_records", "gx_training_records_critical"}
+    assert all(not e.passed and e.severity == dg.AssetCheckSeverity.WARN for e in evaluations)
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["staging", "downstream"]) in materialized
+
+
+def test_each_check_blocks_exactly_when_it_can_fail_with_error():
+    """From the definitions: a check is labelled blocking if and only if it can fail with ERROR.
+
+    - GX: ``gx_<suite>_critical`` holds the suite's critical expectations and is blocking;
+      ``gx_<suite>`` holds the others (warnings: WARN at most) and is not. Every suite has both.
+    - dbt tests (dagster-dbt): blocking exactly when the test's severity is error (an error test
+      that fails fails the dbt step; a warn test reports WARN).
+    - ingest_clean: a failed file never stops the run (it is a finding), so WARN and not blocking.
+    """
+    from orchestration.definitions import build_definitions
+    from orchestration.lib.quality.suites import expectation_severity, suite_json
+    from orchestration.lib.transform.project import dbt_project
+
+    graph = build_definitions(None).resolve_asset_graph()
+    specs = {key: graph.get_check_spec(key) for key in graph.asset_check_keys}
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+
+    gx = {name: key for key, name in ((k, k.name) for k in specs) if name.startswith("gx_")}
+    for suite in gx_runner.suite_names():
+        severities = {expectation_severity(e) for e in suite_json(suite)["expectations"]}
+        assert "critical" in severities and severities - {"critical"}, suite
+        warnings, critical = specs[gx[f"gx_{suite}"]], specs[gx[f"gx_{suite}_critical"]]
+        assert (warnings.blocking, critical.blocking) == (False, True), suite
+        assert warnings.asset_key == critical.asset_key
+    assert len(gx) == 2 * len(gx_runner.suite_names())
+
+    for key, spec in specs.items():
+        if key.name.startswith("gx_"):
+            continue
+        if key.name == "ingest_clean":
+            assert spec.blocking is False
+        else:
+            test = tests[key.name]
+            assert spec.blocking is (test["config"]["severity"].lower() == "error"), key
+
+
+def test_ingest_clean_warns_and_never_blocks():
+    from orchestration.defs.ingest.assets import raw_sources
+
+    assert {spec.blocking for spec in raw_sources.check_specs} == {False}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,15 +518,17 @@ def test_raw_checks_block_only_on_critical_failures(tmp_path, rows, severity, do
 
 
 def test_every_suite_ran_as_a_check_in_the_sample_build(sample_build):
-    evaluations = {e.check_name: e for e in sample_build.result.get_asset_check_evaluations()}
-    expected = {f"gx_{name}" for name in gx_runner.suite_names()}
+    everything = sample_build.result.get_asset_check_evaluations()
+    evaluations = {e.check_name: e for e in everything}
+    expected = {f"gx_{name}{part}" for name in gx_runner.suite_names() for part in ("", "_critical")}
     assert expected <= set(evaluations)
-    errors = [
-        name
-        for name in expected
-        if evaluations[name].severity == dg.AssetCheckSeverity.ERROR and not evaluations[name].passed
-    ]
-    assert errors == []
+    # no critical rule fails on the sample; every warning is WARN and not blocking
+    assert all(evaluations[f"gx_{name}_critical"].passed for name in gx_runner.suite_names())
+    # what failed on the sample (GX warnings, the ingest, dbt tests) failed with WARN and is not
+    # blocking: nothing failed with ERROR
+    failed = [e for e in everything if not e.passed]
+    assert failed and [e.check_name for e in failed if e.severity != dg.AssetCheckSeverity.WARN] == []
+    assert [e.check_name for e in failed if e.blocking] == []
     # the sample has planted defects: the reconciliations and the ID format see them
     assert not evaluations["gx_reconcile_reported_progress"].passed
     assert not evaluations["gx_training_records"].passed

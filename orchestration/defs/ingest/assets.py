@@ -63,8 +63,10 @@ def _check_spec(source: Source) -> dg.AssetCheckSpec:
         description=(
             f"Every file of raw/{source.folder}/ was read and no sheet was refused "
             "(unreadable, password-protected or empty files, missing required columns, no header). "
-            "Lists each problem with file, sheet, row and column."
+            "Lists each problem with file, sheet, row and column. Not blocking: a failed file is "
+            "a finding (file_not_loaded), never a reason to stop the run."
         ),
+        blocking=False,
     )
 
 
@@ -120,7 +122,10 @@ def _materialisation_metadata(con: duckdb.DuckDBPyConnection, report: "IngestRep
 
 
 def ingest_check_result(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
-    """Fails when a file of the source is failed or a sheet was refused, listing each problem."""
+    """Fails when a file of the source is failed or a sheet was refused, listing each problem.
+
+    A WARN, not blocking: a file that could not be loaded never stops the run (it is a finding,
+    file_not_loaded, in dq.findings and the city reports)."""
     failed = con.execute(
         "select source_file, error from audit.current_files where source = ? and status = 'failed' "
         "order by source_file",
@@ -147,7 +152,7 @@ def ingest_check_result(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCh
         asset_key=raw_asset_key(name),
         check_name=CHECK_NAME,
         passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.WARN,
         description=None
         if not problems
         else f"{len(failed)} file(s) failed, {len(refused)} sheet problem(s)",

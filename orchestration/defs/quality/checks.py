@@ -1,39 +1,38 @@
-"""The Great Expectations suites of expectations/ as Dagster asset checks.
+"""The Great Expectations suites of expectations/ as Dagster asset checks, two per suite.
 
-- Per source (``expectations/<source>.json``, ``meta.asset_key`` = ``raw/<source>``): one
-  blocking check on the ingest asset. It validates the raw table as it arrived. It fails with
-  ERROR — and so stops dbt, the marts and the reports — only when a *critical* expectation fails:
-  the same sheet row loaded twice, which would make every count in the marts double. Every
-  other rule (ID format, enumerations, ranges, dates) is a *warning*: those rows are exactly
-  what dq.findings and the city reports exist to show, so they must flow on.
-- Per reconciliation (``reconcile_*.json``) and for ``dq.findings`` (``findings.json``): one
-  multi-check step after dbt. Its checks are blocking so that the reports and the analysts'
-  snapshot wait for them (and for their rows in dq.validation_runs), but they fail with WARN
-  on the rules themselves: a failed check never hides a finding. ERROR is kept for what must not
-  be published: an ID-number-shaped value in dq.findings, or a reconciliation whose key repeats.
+Each suite runs once (one step) and gives two checks, so that what Dagster labels blocking is what
+blocks:
+- ``gx_<suite>_critical`` (blocking): the suite's *critical* expectations. It fails with ERROR, and so
+  stops everything downstream of its asset, only when one of them fails:
+  - on a raw table (``raw/<source>``): the same sheet row loaded twice (the ingest is broken, every
+    count in the marts would double);
+  - on a reconciliation (``dq/reconcile_*``): its key repeats (the model is broken);
+  - on ``dq/findings``: a check name outside catalog.CHECKS or a severity other than error/warning
+    (code and contract disagree), or an ID-number-shaped value in detail, entity_key or
+    source_file (personal data about to be published).
+- ``gx_<suite>`` (not blocking): every other expectation, a *warning* (ID format, enumerations,
+  ranges, dates; NULL county or year in a reconciliation; a NULL detail or entity_key or a repeated
+  finding_key in dq.findings). Those rows are exactly what dq.findings and the city reports exist to
+  show, so they flow on: this check fails with WARN at most.
+A suite that cannot run gives both checks a WARN failure (``failed_to_run``): a broken validator
+never stops the reports. The blocking check also orders the run: its step ends before anything
+downstream of its asset starts, so the reports and the analysts' snapshot wait for both checks and
+for the suite's row in dq.validation_runs. Error-severity dbt tests are blocking checks too (they
+fail the dbt step); see docs/defects.md "What blocks publication".
 
-What still blocks, and why (data never does; only a broken warehouse or personal data):
-- ``critical`` in a raw suite: a sheet row loaded twice (the ingest is broken, counts double);
-- ``critical`` in a reconciliation suite: its key repeats (the model is broken); NULL county or
-  year there is data and only warns;
-- ``critical`` in findings.json: a check name outside catalog.CHECKS or a severity other than
-  error/warning (code and contract disagree), an ID-number-shaped value in detail, entity_key
-  or source_file (personal data about to be published). A NULL detail or entity_key and a
-  repeated finding_key are data and only warn, so the reports and the snapshot go out;
-- a suite that cannot run warns (``failed_to_run``).
-Error-severity dbt tests fail the dbt step; see docs/defects.md "What blocks publication".
-
-Each result goes to dq.validation_runs and to the check's metadata: counts per expectation and
-a few example rows, personal columns masked (IDs: first 6 and last 4 characters).
+Each result goes to the check's metadata (counts per expectation of that check and a few example
+rows, personal columns masked: IDs keep their first 6 and last 4 characters); the suite's run, both
+parts, to dq.validation_runs.
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import dagster as dg
 import duckdb
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration.lib.quality.suites import suite_meta, suite_names
+from orchestration.lib.quality.suites import has_critical, suite_meta, suite_names
 from orchestration.lib.quality.validation_runs import append_run, outcome_of
 from orchestration.resources import WarehouseResource
 
@@ -42,7 +41,18 @@ EXAMPLE_ROWS = 10
 
 
 def check_name(suite: str) -> str:
+    """The suite's warnings: not blocking, WARN at most."""
     return f"gx_{suite}"
+
+
+def critical_check_name(suite: str) -> str:
+    """The suite's critical expectations: blocking, ERROR when one fails."""
+    return f"gx_{suite}_critical"
+
+
+def check_names(suite: str) -> list[str]:
+    """The checks a suite gives: its warnings, and its critical expectations when it has any."""
+    return [check_name(suite)] + ([critical_check_name(suite)] if has_critical(suite) else [])
 
 
 def suites_by_layer() -> tuple[list[str], list[str]]:
@@ -72,7 +82,9 @@ def _markdown_table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def result_metadata(run) -> dict[str, dg.MetadataValue | int | float | str]:
+def result_metadata(run, suite_run) -> dict[str, dg.MetadataValue | int | float | str]:
+    """The metadata of a check: ``run`` holds the outcomes of its own expectations, ``suite_run``
+    the whole suite's (its outcome is the one in dq.validation_runs)."""
     outcomes = [
         [
             "✅" if o.success else ("⛔" if o.is_critical and o.error is None else "⚠️"),
@@ -94,6 +106,7 @@ def result_metadata(run) -> dict[str, dg.MetadataValue | int | float | str]:
         "suite": dg.MetadataValue.path(f"expectations/{run.suite}.json"),
         "relation": run.relation,
         "outcome": outcome_of(run),
+        "suite_outcome": outcome_of(suite_run),
         "rows_validated": run.rows,
         "expectations_evaluated": run.evaluated,
         "expectations_failed": len(run.failed),
@@ -131,8 +144,10 @@ def evaluate(
     asset_key: dg.AssetKey,
     context: dg.AssetCheckExecutionContext,
     warehouse: WarehouseResource,
-) -> dg.AssetCheckResult:
-    """Run one suite on the warehouse, append it to dq.validation_runs, turn it into a check result."""
+) -> list[dg.AssetCheckResult]:
+    """Run one suite on the warehouse, append it to dq.validation_runs, and give the results of its
+    checks that the run selected: the warnings (WARN at most) and the critical part (ERROR when a
+    critical expectation fails)."""
     from orchestration.lib.quality.gx_runner import load_suite, run_suite  # GX loads in seconds: only here
 
     with warehouse.get_connection() as con:
@@ -145,29 +160,52 @@ def evaluate(
             data_month=data_month(context),
         )
         extra = findings_summary(con) if run.relation == "dq.findings" else {}
-    outcome = outcome_of(run)
     context.log.info(
-        f"{suite}: {outcome}, {run.rows:,} rows, {len(run.failed)}/{run.evaluated} expectations failed, "
-        f"{run.unexpected_total:,} unexpected values, {run.seconds:.1f} s"
+        f"{suite}: {outcome_of(run)}, {run.rows:,} rows, {len(run.failed)}/{run.evaluated} expectations "
+        f"failed, {run.unexpected_total:,} unexpected values, {run.seconds:.1f} s"
     )
-    return dg.AssetCheckResult(
-        asset_key=asset_key,
-        check_name=check_name(suite),
-        passed=run.success,
-        severity=dg.AssetCheckSeverity.ERROR if outcome == "error" else dg.AssetCheckSeverity.WARN,
-        metadata={**result_metadata(run), **extra},
-    )
+    selected = _selected(context)
+    warnings = replace(run, outcomes=tuple(o for o in run.outcomes if not o.is_critical))
+    critical = replace(run, outcomes=tuple(o for o in run.outcomes if o.is_critical))
+    results = [
+        dg.AssetCheckResult(
+            asset_key=asset_key,
+            check_name=check_name(suite),
+            passed=warnings.success,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={**result_metadata(warnings, run), **extra},
+        ),
+        dg.AssetCheckResult(
+            asset_key=asset_key,
+            check_name=critical_check_name(suite),
+            passed=critical.success,
+            # a critical expectation that GX could not evaluate warns, as in dq.validation_runs
+            severity=dg.AssetCheckSeverity.ERROR
+            if outcome_of(critical) == "error"
+            else dg.AssetCheckSeverity.WARN,
+            metadata=result_metadata(critical, run),
+        ),
+    ]
+    return [result for result in results if result.check_name in selected]
 
 
-def failed_to_run(suite: str, asset_key: dg.AssetKey, error: Exception) -> dg.AssetCheckResult:
-    """GX or the warehouse failed: say so as a warning rather than stop the reports."""
-    return dg.AssetCheckResult(
-        asset_key=asset_key,
-        check_name=check_name(suite),
-        passed=False,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"error": dg.MetadataValue.text(f"{type(error).__name__}: {error}"[:2000])},
-    )
+def _selected(context: dg.AssetCheckExecutionContext) -> set[str]:
+    return {key.name for key in context.selected_asset_check_keys}
+
+
+def failed_to_run(
+    suite: str, asset_key: dg.AssetKey, error: Exception, selected: set[str]
+) -> Iterator[dg.AssetCheckResult]:
+    """GX or the warehouse failed: say so as a warning on both checks rather than stop the reports."""
+    for name in check_names(suite):
+        if name in selected:
+            yield dg.AssetCheckResult(
+                asset_key=asset_key,
+                check_name=name,
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"error": dg.MetadataValue.text(f"{type(error).__name__}: {error}"[:2000])},
+            )
 
 
 def suite_asset_key(suite: str) -> dg.AssetKey:
@@ -177,25 +215,66 @@ def suite_asset_key(suite: str) -> dg.AssetKey:
 def _description(suite: str) -> str:
     meta = suite_meta(suite)
     title = meta.get("title_zh", suite)
-    return f"{title} — Great Expectations suite expectations/{suite}.json on {meta['relation']}."
+    return (
+        f"{title} — the warning rules of Great Expectations suite expectations/{suite}.json on "
+        f"{meta['relation']}. Not blocking: their rows are what dq.findings and the reports show, "
+        "so a failure is a WARN and everything downstream still runs."
+    )
+
+
+def _critical_description(suite: str) -> str:
+    meta = suite_meta(suite)
+    title = meta.get("title_zh", suite)
+    return (
+        f"{title} — the critical rules of Great Expectations suite expectations/{suite}.json on "
+        f"{meta['relation']}. Blocking: a failure is an ERROR and nothing downstream of "
+        f'{meta["relation"]} runs (docs/defects.md, "What blocks publication").'
+    )
+
+
+def check_specs(suite: str) -> list[dg.AssetCheckSpec]:
+    """The suite's checks: the warnings never block, the critical expectations always do."""
+    asset_key = suite_asset_key(suite)
+    specs = [
+        dg.AssetCheckSpec(
+            check_name(suite),
+            asset=asset_key,
+            blocking=False,
+            description=_description(suite),
+            metadata={"owners": OWNERS},
+        )
+    ]
+    if has_critical(suite):
+        specs.append(
+            dg.AssetCheckSpec(
+                critical_check_name(suite),
+                asset=asset_key,
+                blocking=True,
+                description=_critical_description(suite),
+                metadata={"owners": OWNERS},
+            )
+        )
+    return specs
 
 
 def raw_source_check(suite: str) -> dg.AssetChecksDefinition:
+    """One step per raw suite: it runs on ``raw/<source>`` as soon as that source is ingested."""
     asset_key = suite_asset_key(suite)
 
-    @dg.asset_check(
-        asset=asset_key,
-        name=check_name(suite),
-        blocking=True,
-        description=_description(suite),
-        metadata={"owners": OWNERS},
+    @dg.multi_asset_check(
+        name=f"gx_{suite}_suite",
+        specs=check_specs(suite),
+        can_subset=True,
+        description=f"Great Expectations suite expectations/{suite}.json on {suite_meta(suite)['relation']}.",
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckResult]:
         try:
-            return evaluate(suite, asset_key, context, warehouse)
+            yield from evaluate(suite, asset_key, context, warehouse)
         except Exception as error:  # noqa: BLE001 - a broken validator must not stop the pipeline
             context.log.exception(f"suite {suite} could not run")
-            return failed_to_run(suite, asset_key, error)
+            yield from failed_to_run(suite, asset_key, error, _selected(context))
 
     return _check
 
@@ -207,25 +286,20 @@ raw_source_checks = [raw_source_check(suite) for suite in RAW_SUITES]
 
 @dg.multi_asset_check(
     name="gx_reconciliations",
-    specs=[
-        dg.AssetCheckSpec(
-            check_name(suite), asset=suite_asset_key(suite), blocking=True, description=_description(suite)
-        )
-        for suite in DQ_SUITES
-    ],
+    specs=[spec for suite in DQ_SUITES for spec in check_specs(suite)],
     can_subset=True,
     description="Great Expectations suites on the dq reconciliation models and dq.findings.",
 )
 def reconciliation_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckResult]:
-    selected = {key.name for key in context.selected_asset_check_keys}
+    selected = _selected(context)
     for suite in DQ_SUITES:
-        if check_name(suite) not in selected:
+        if not selected & set(check_names(suite)):
             continue
         asset_key = suite_asset_key(suite)
         try:
-            yield evaluate(suite, asset_key, context, warehouse)
+            yield from evaluate(suite, asset_key, context, warehouse)
         except Exception as error:  # noqa: BLE001 - a broken validator must not hide the findings
             context.log.exception(f"suite {suite} could not run")
-            yield failed_to_run(suite, asset_key, error)
+            yield from failed_to_run(suite, asset_key, error, selected)

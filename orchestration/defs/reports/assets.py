@@ -1,9 +1,10 @@
 """The report assets (group ``reports``): partitioned by month, one run for any range of months.
 
 They read dq.findings, the attainment marts and, for the rows to fix, two staging tables (UPSTREAM
-lists every table they read). They run after the checks on dq.findings (those checks are blocking,
-so a report never goes out before its data was checked; they only stop it when dq.findings would
-leak an ID number).
+lists every table they read). They run after the checks on dq.findings: gx_findings_critical is
+blocking, so a report never goes out before its data was checked (both of the suite's checks run in
+that step); it stops the reports only when dq.findings would leak an ID number or disagrees with
+the check catalogue.
 
 A report whose inputs did not change is not rewritten (orchestration/lib/reports/freshness.py);
 the metadata says how many files were written and how many were already up to date.

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.lib.transform.dbt_metadata import stream_with_table_metadata
 from orchestration.lib.transform.project import dbt_project, ensure_manifest
 from orchestration.resources import PiiKeyResource
 
@@ -58,7 +59,9 @@ def gansu_training_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, p
     """dbt build of the selected models, seeds and tests (dbt_project/).
 
     The dbt resource (orchestration/resources.py) hands dbt the warehouse and the key it was built
-    with: profiles.yml reads TRAINING_WAREHOUSE and the plugin TRAINING_PII_KEY.
+    with: profiles.yml reads TRAINING_WAREHOUSE and the plugin TRAINING_PII_KEY. Each model and
+    seed is recorded with its column types, row count (tables and seeds) and column-level lineage,
+    logged by its post-hook (orchestration/lib/transform/dbt_metadata.py).
     """
     pii_key.value()  # raises in production when TRAINING_PII_KEY is missing, before dbt starts
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from stream_with_table_metadata(dbt.cli(["build"], context=context), context)

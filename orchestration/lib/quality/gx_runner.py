@@ -64,7 +64,7 @@ from great_expectations.execution_engine import pandas_execution_engine  # noqa:
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
 
 from orchestration.lib.quality.masking import mask_id, mask_value  # noqa: E402, F401
-from orchestration.lib.quality.suites import suite_names, suite_path  # noqa: E402, F401
+from orchestration.lib.quality.suites import expectation_severity, suite_names, suite_path  # noqa: E402, F401
 from orchestration.settings import EXPECTATIONS_DIR  # noqa: E402
 
 # GX hashes every pandas batch below this many bytes of memory into a fingerprint it only
@@ -171,7 +171,7 @@ def load_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> ExpectationSuit
             kwargs=e["kwargs"],
             meta=e.get("meta") or {},
             description=e.get("description"),
-            severity=e.get("severity", "critical"),
+            severity=expectation_severity(e),
         )
         for e in data["expectations"]
     ]

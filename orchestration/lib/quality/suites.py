@@ -26,3 +26,13 @@ def suite_json(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
 
 def suite_meta(name: str) -> dict:
     return suite_json(name)["meta"]
+
+
+def expectation_severity(expectation: dict) -> str:
+    """critical | warning | info: GX's field, critical when a suite file leaves it out."""
+    return expectation.get("severity", "critical")
+
+
+def has_critical(name: str) -> bool:
+    """Whether the suite holds a critical expectation (one that can fail the check with ERROR)."""
+    return any(expectation_severity(e) == "critical" for e in suite_json(name)["expectations"])

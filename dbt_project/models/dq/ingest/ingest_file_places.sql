@@ -7,6 +7,8 @@
     'household_members', 'village_statistics', 'institutions', 'training_records',
     'war_map_targets', 'progress_reports', 'task_allocations',
 ] %}
+{#- The audit tables read, for the column lineage in Dagster (macros/table_metadata.sql). #}
+{{ config(meta={'audit_tables': ['current_files']}) }}
 with files as (
     select
         source_file,

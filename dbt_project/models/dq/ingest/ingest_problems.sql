@@ -11,6 +11,8 @@
 ] %}
 {#- The sheet codes that mean a sheet's data was not loaded (REJECTING_CODES, hidden sheets). #}
 {%- set refusing_codes = ['missing_required_column', 'no_header_row', 'wrong_folder'] %}
+{#- The audit tables read, for the column lineage in Dagster (macros/table_metadata.sql). #}
+{{ config(meta={'audit_tables': ['current_files', 'quarantine']}) }}
 with current_files as (
     select * from {{ audit_table('current_files') }}
 ),
