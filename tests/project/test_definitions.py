@@ -55,11 +55,14 @@ def test_loading_the_definitions_imports_no_great_expectations():
     warm = load()
     print(f"definitions load (warm, fresh process): {warm['seconds']:.2f} s")
     assert warm["heavy"] == [], f"loading the definitions imported {warm['heavy']}"
-    assert warm["resources"] == ["dbt", "paths", "pii_key", "warehouse"]
+    assert warm["resources"] == ["dbt", "paths", "pii_key", "report_settings", "warehouse"]
 
 
 # dagster_dbt is allowed for one thing: lib/transform/project.py describes the dbt project (DbtProject).
 FORBIDDEN_IN_LIB = ("orchestration.defs", "orchestration.definitions", "orchestration.cli", "dagster")
+# The one engine module that speaks Dagster's types: it turns dbt's event stream into Dagster's
+# table metadata and is imported only by defs/transform/assets.py (which imports Dagster anyway).
+DAGSTER_ADAPTERS_IN_LIB = {"orchestration/lib/transform/dbt_metadata.py"}
 
 
 def test_engine_never_imports_the_definitions():
@@ -77,7 +80,9 @@ def test_engine_never_imports_the_definitions():
             offenders += [
                 f"{path.relative_to(REPO_ROOT)}: {name}"
                 for name in names
-                if name.startswith(FORBIDDEN_IN_LIB) and name not in ("dagster_dbt",)
+                if name.startswith(FORBIDDEN_IN_LIB)
+                and name not in ("dagster_dbt",)
+                and path.relative_to(REPO_ROOT).as_posix() not in DAGSTER_ADAPTERS_IN_LIB
             ]
     assert offenders == []
 
