@@ -219,8 +219,9 @@ class Bench:
         warehouse = Path(pipeline_env(self.paths)["TRAINING_WAREHOUSE"])
         self._need(warehouse, "make_run")
         env = pipeline_env(self.paths)
+        before = self._ingest_run_id()
         m = self._measure("unchanged", [sys.executable, "-m", "orchestration.run"], env=env)
-        self._after_pipeline_run(m)
+        self._after_pipeline_run(m, before)
 
     def incremental(self) -> None:
         warehouse = Path(pipeline_env(self.paths)["TRAINING_WAREHOUSE"])
@@ -234,13 +235,19 @@ class Bench:
         )
         self._after_pipeline_run(m)
 
-    def _after_pipeline_run(self, m: Measurement) -> None:
+    def _ingest_run_id(self) -> str | None:
+        warehouse = Path(pipeline_env(self.paths)["TRAINING_WAREHOUSE"])
+        return last_ingest_run(warehouse).get("run_id") if warehouse.exists() else None
+
+    def _after_pipeline_run(self, m: Measurement, ingest_before: str | None = None) -> None:
         warehouse = Path(pipeline_env(self.paths)["TRAINING_WAREHOUSE"])
         record = self.measured[m.stage]["result"]
         if warehouse.exists():
             ingest = last_ingest_run(warehouse)
-            record["files_parsed"] = ingest.get("files_parsed")
-            record["ingest_seconds"] = round(ingest.get("seconds") or 0, 2)
+            ran = ingest.get("run_id") != ingest_before  # `make run` with nothing changed ingests nothing
+            record["ingest_ran"] = ran
+            record["files_parsed"] = ingest.get("files_parsed") if ran else 0
+            record["ingest_seconds"] = round(ingest.get("seconds") or 0, 2) if ran else 0.0
             record.setdefault("rows", raw_rows(warehouse))
         for line in m.output_tail.splitlines():
             if line.startswith(("update ", "plan: ", "slowest steps: ")):

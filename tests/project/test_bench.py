@@ -231,5 +231,6 @@ def test_whole_bench_on_the_tiny_world(tmp_path):
     assert len(stages["queries"]["result"]["queries"]) == len(analyst_queries())
     assert stages["incremental"]["result"]["files_parsed"] == 1
     assert stages["unchanged"]["result"]["files_parsed"] == 0
+    assert stages["unchanged"]["result"]["ingest_ran"] is False  # nothing changed: no Dagster run at all
     assert any("nothing" in line for line in stages["unchanged"]["result"]["dagster"])
     assert {t["target"] for t in results["targets"]} >= {"make_run ≤ 4 × floor", "unchanged ≤ 0.3 × floor"}
