@@ -187,6 +187,10 @@ def generate(scale_name: str, seed: int, out: Path, defects: str = "all", worker
             for result in pool.imap_unordered(run_county, tasks):
                 results.append(result)
                 progress.update(result)
+            # let the idle workers end on their own: leaving the block terminates them with
+            # SIGTERM, which a process started with SIGTERM ignored (some job runners) never obeys
+            pool.close()
+            pool.join()
     allocation_files = write_plans(
         [allocation_plan(specs, seed)], out, random.Random(f"{seed}:allocation-layout")
     )
