@@ -107,7 +107,8 @@ def run_county(task: CountyTask) -> CountyResult:
         "training_records": plan_ledger(world, rng_files, cycles["training_records"]),
         "institutions": plan_roster(world, rng_files, cycles["institutions"]),
     }
-    injector = Injector(world, rng_defects, task.defect_counts, files)
+    rng_strangers = random.Random(f"{task.seed}:{spec.code}:strangers")
+    injector = Injector(world, rng_defects, task.defect_counts, files, rng_strangers)
     injector.inject_base()
     household_rows = ledger_rows_of(files["household_members"])
     ledger_rows = ledger_rows_of(files["training_records"])

@@ -45,6 +45,17 @@ KINDS = (
 )
 BASE_KINDS = KINDS[4:15]
 AGGREGATE_KINDS = KINDS[:4] + KINDS[15:]
+# A broken ID whose person is on no household sheet (true_person null): in every third county
+# the ledger row given an invalid ID belongs to such a stranger, in another third the one given a
+# rounded ID (county index + offset ≡ 2 mod 3). The first county (index 0) has none, so the tiny
+# and county worlds are as they were.
+STRANGER_OFFSET = {"invalid_id_number": 0, "rounded_id_number": 1}
+
+
+def rounded_id(number: str, is_csv: bool) -> tuple[float, str]:
+    """An ID typed as a number: the value Excel keeps (15 significant digits) and its text."""
+    value = float(f"{int(number):.15g}")
+    return value, csv_rounded(value) if is_csv else f"{value:.15G}"
 
 
 def tag(row: dict, kind: str, source: str, entity: dict, detail: str) -> dict:
@@ -55,10 +66,17 @@ def tag(row: dict, kind: str, source: str, entity: dict, detail: str) -> dict:
 
 class Injector:
     def __init__(
-        self, world: CountyWorld, rng: random.Random, counts: dict[str, int], files: dict[str, list]
+        self,
+        world: CountyWorld,
+        rng: random.Random,
+        counts: dict[str, int],
+        files: dict[str, list],
+        rng_strangers: random.Random,
     ):
         self.world = world
         self.rng = rng
+        # the strangers' names and IDs: a stream of their own, so every other injection draws as before
+        self.rng_strangers = rng_strangers
         self.counts = counts
         self.files = files  # source name -> FilePlans
         self.touched_rows: set[int] = set()
@@ -184,13 +202,39 @@ class Injector:
         right ID, or None when the row's person is on no household sheet."""
         return {"id_number": true_id} if row.get("_person") is not None else None
 
+    def _is_stranger_case(self, kind: str, source: str | None) -> bool:
+        return source == "training_records" and (self.world.spec.index + STRANGER_OFFSET[kind]) % 3 == 2
+
+    def _make_stranger(self, r: dict, acceptable=lambda number: True) -> str:
+        """The ledger row becomes someone on no household sheet, of another name and a birth date
+        one to twelve months from the registered trainee's (of an age the programme takes); that
+        person has no ledger row left. Returns the stranger's right ID, the first that passes
+        ``acceptable``."""
+        rng = self.rng_strangers
+        self.take(r)  # the registered person too: no other injection picks them
+        sex = rng.choice(("男", "女"))
+        born = r["_person"].birth + timedelta(days=rng.choice((-1, 1)) * rng.randint(30, 365))
+        number = new_id(rng, self.code, born, sex, self.world.used_ids)
+        while not acceptable(number):
+            number = new_id(rng, self.code, born, sex, self.world.used_ids)
+        r["trainee_name"] = person_name(rng, sex)
+        r["id_number"] = number
+        r["_person"] = None
+        return number
+
     def invalid_id_number(self, i: int) -> None:
         target, source = self._id_target(i)
         if target is None:
             return
         _, _, r = target
+        variant = (i + self.world.spec.index) % 5
+        if self._is_stranger_case("invalid_id_number", source):
+            self._make_stranger(r)
+            # an old 15-digit ID still identifies its person: a stranger's would be an
+            # unregistered trainee, not a broken ID; a letter typed for a digit instead
+            variant = 4 if variant == 3 else variant
         true_id = r["id_number"]
-        bad, how = self._bad_id(true_id, (i + self.world.spec.index) % 5)
+        bad, how = self._bad_id(true_id, variant)
         r["id_number"] = bad
         self.record(
             r, "invalid_id_number", source, {"id_number": normalise_id(bad)}, f"{how}: {id_text(bad)}"
@@ -207,10 +251,15 @@ class Injector:
             number = r["id_number"]
             if not number[-1].isdigit():
                 continue  # an ID ending in X cannot be typed as a number
-            value = float(f"{int(number):.15g}")  # Excel keeps 15 significant digits
-            text = csv_rounded(value) if file.style.is_csv else f"{value:.15G}"
+            value, text = rounded_id(number, file.style.is_csv)
             if text in taken:
                 continue  # would merge two people
+            if self._is_stranger_case("rounded_id_number", source):
+                # the row, chosen as for anyone, goes to a stranger whose ID can be typed as a number
+                number = self._make_stranger(
+                    r, lambda n, csv=file.style.is_csv: n[-1].isdigit() and rounded_id(n, csv)[1] not in taken
+                )
+                value, text = rounded_id(number, file.style.is_csv)
             r["id_number"] = NumericId(text, value)
             self.record(
                 r, "rounded_id_number", source, {"id_number": text}, f"{number} typed as a number: {text}"

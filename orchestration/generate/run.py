@@ -20,7 +20,7 @@ from orchestration.generate.scales import PROVINCE_POOR_POPULATION, SCALES, YEAR
 from orchestration.generate.world import CountySpec, apportion
 from orchestration.sources import PROGRAMME_CODES, SOURCES
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 
 # ---------------------------------------------------------------------------------------------

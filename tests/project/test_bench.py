@@ -99,7 +99,8 @@ def test_bench_writes_well_formed_json(fast_bench):
 
 def test_floor_and_ingest_count_the_same_world(fast_bench):
     tmp, results = fast_bench
-    manifest = json.loads((tmp / "cache" / "1.0.0-2015-tiny" / "manifest.json").read_text(encoding="utf-8"))
+    world = tmp / "cache" / f"{results['generator_version']}-2015-tiny"
+    manifest = json.loads((world / "manifest.json").read_text(encoding="utf-8"))
     floor, cold, warm = (results["stages"][s]["result"] for s in ("floor", "ingest_cold", "ingest_warm"))
     assert floor["files"] == len(manifest["files"]) == cold["files"]
     data_rows = sum(f["rows"] for f in manifest["files"])
@@ -177,8 +178,8 @@ def test_analyst_queries_are_read_from_the_dbt_readme():
 
 
 def test_next_month_ledger_is_a_new_parseable_file(fast_bench, tmp_path):
-    tmp, _ = fast_bench
-    world = tmp / "cache" / "1.0.0-2015-tiny"
+    tmp, results = fast_bench
+    world = tmp / "cache" / f"{results['generator_version']}-2015-tiny"
     raw = tmp_path / "raw"
     (raw / "training_ledgers").mkdir(parents=True)
     path, rows = write_next_month_ledger(world, raw, tmp_path / "scratch")

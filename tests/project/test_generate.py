@@ -398,3 +398,31 @@ def test_need_vocabulary_classifies_every_stated_need_and_none_of_the_vague_ones
     for text in vocab.UNCLASSIFIABLE_NEEDS:
         assert not oracle.need_is_classified(text, vocab.NEW_LABOUR), text
         assert oracle.need_is_classified(text, vocab.FARMING)
+
+
+def test_a_broken_ledger_id_is_a_registered_person_or_a_stranger(sample):
+    """The truth person matching is scored against: a ledger row's broken ID hides a registered
+    member (``true_person``: their right ID, under the name the ledger row carries) or nobody
+    (``true_person`` null, planted for both kinds)."""
+    manifest = manifest_of(sample)
+    members = {
+        norm(row["id_number"]).upper(): norm(row["member_name"])
+        for _, _, _, row, _ in source_rows(sample, "household_members")
+    }
+    ledger = {
+        (path, sheet, number): row for path, sheet, number, row, _ in source_rows(sample, "training_records")
+    }
+    broken = [
+        d
+        for d in manifest["defects"]
+        if d["kind"] in ("invalid_id_number", "rounded_id_number") and d["source"] == "training_records"
+    ]
+    for d in broken:
+        truth = d["true_person"]
+        if truth is not None:
+            name = norm(ledger[(d["source_file"], d["sheet"], d["row_number"])]["trainee_name"])
+            assert id_is_valid(truth["id_number"]), d
+            assert members.get(truth["id_number"]) == name, d  # registered, under that name
+    strangers = [d["kind"] for d in broken if d["true_person"] is None]
+    assert set(strangers) == {"invalid_id_number", "rounded_id_number"}
+    assert len(strangers) < len(broken)  # most have a registered person behind them
