@@ -1,7 +1,7 @@
 """Paths and settings from environment variables, with defaults that work on a fresh checkout.
 
-The one reader of the environment: ``Settings.from_env`` and ``pii_key``. Paths, and the
-contact and deadline printed at the top of every city report. Both read the
+The one reader of the environment: ``Settings.from_env`` (paths, and the contact and deadline
+printed at the top of every city report) and ``pii_key``. Both read the
 repository's ``.env`` first (``load_env_file``, python-dotenv): `make run`, `make ui`, `make sql`
 and `make backfill` all go through here, so ``.env`` means the same to each; a variable set in
 the shell wins over ``.env``. Plain Python, nothing heavy: ingest worker processes and the dbt

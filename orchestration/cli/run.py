@@ -87,13 +87,15 @@ def run_update(
 
 
 def nothing_changed(settings: Settings) -> BuildPlan | None:
-    """The plan "nothing" when no file would be ingested and the last build is of this code and
-    these raw tables: then neither Dagster nor dbt is started (no run is recorded either).
+    """The plan "nothing" when the last build is of this code and these raw tables and no file
+    would be ingested: then neither Dagster nor dbt is started (no run is recorded either).
     None when anything may have changed: the ingest run decides."""
-    if files_to_ingest(settings.raw_dir, settings.warehouse) != 0:
+    if not settings.warehouse.is_file():
         return None
+    # the build record first: it reads a few rows, while the raw folder's plan hashes every file
+    # (which the ingest run would then do again)
     plan = plan_build(settings.warehouse)
-    if plan.mode != "nothing":
+    if plan.mode != "nothing" or files_to_ingest(settings.raw_dir, settings.warehouse) != 0:
         return None
     return replace(plan, reason="no file changed in the raw folder since the last build")
 

@@ -212,23 +212,18 @@ def suite_asset_key(suite: str) -> dg.AssetKey:
     return dg.AssetKey(suite_meta(suite)["asset_key"])
 
 
-def _description(suite: str) -> str:
+def _description(suite: str, critical: bool = False) -> str:
     meta = suite_meta(suite)
-    title = meta.get("title_zh", suite)
+    rules, effect = (
+        ("critical", "Blocking: a failure is an ERROR and nothing downstream of "
+         f'{meta["relation"]} runs (docs/defects.md, "What blocks publication").')
+        if critical
+        else ("warning", "Not blocking: their rows are what dq.findings and the reports show, "
+              "so a failure is a WARN and everything downstream still runs.")
+    )  # fmt: skip
     return (
-        f"{title} — the warning rules of Great Expectations suite expectations/{suite}.json on "
-        f"{meta['relation']}. Not blocking: their rows are what dq.findings and the reports show, "
-        "so a failure is a WARN and everything downstream still runs."
-    )
-
-
-def _critical_description(suite: str) -> str:
-    meta = suite_meta(suite)
-    title = meta.get("title_zh", suite)
-    return (
-        f"{title} — the critical rules of Great Expectations suite expectations/{suite}.json on "
-        f"{meta['relation']}. Blocking: a failure is an ERROR and nothing downstream of "
-        f'{meta["relation"]} runs (docs/defects.md, "What blocks publication").'
+        f"{meta.get('title_zh', suite)} — the {rules} rules of Great Expectations suite "
+        f"expectations/{suite}.json on {meta['relation']}. {effect}"
     )
 
 
@@ -250,7 +245,7 @@ def check_specs(suite: str) -> list[dg.AssetCheckSpec]:
                 critical_check_name(suite),
                 asset=asset_key,
                 blocking=True,
-                description=_critical_description(suite),
+                description=_description(suite, critical=True),
                 metadata={"owners": OWNERS},
             )
         )
