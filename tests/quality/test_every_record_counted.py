@@ -26,6 +26,7 @@ import openpyxl
 import pytest
 from stdnum.cn import ric
 
+from orchestration.lib.quality.catalog import CHECK_BY_NAME, SEVERITY_ZH
 from orchestration.sources import TRAINING_RECORDS
 from tests.conftest import SAMPLE_RAW_DIR
 from tests.support.record_accounting import (
@@ -224,11 +225,13 @@ def outcome_of(built: Built, source_file: str, row_number: int) -> tuple[str, st
 
 
 def check_sheet(sheets: dict[str, list[list[str]]], check_name: str) -> list[list[str]]:
-    """The report sheet of a check: its title cell names the check (`…（check_name，错误）…`)."""
+    """The report sheet of a check: its title cell is the check's Chinese title from the
+    catalogue, then its severity (`培训项目无法识别（错误）：2 条`)."""
+    check = CHECK_BY_NAME[check_name]
     for rows in sheets.values():
-        if rows and rows[0] and f"（{check_name}，" in rows[0][0]:
+        if rows and rows[0] and rows[0][0].startswith(f"{check.title_zh}（{SEVERITY_ZH[check.severity]}）"):
             return rows
-    raise AssertionError(f"no sheet for {check_name} in the report: {sorted(sheets)}")
+    raise AssertionError(f"no sheet for {check_name} ({check.title_zh}) in the report: {sorted(sheets)}")
 
 
 def not_loaded_rows(sheets: dict[str, list[list[str]]]) -> list[list[str]]:
