@@ -9,6 +9,20 @@ ids as (
     select * from {{ ref('int_household_id_numbers_validated') }}
 ),
 
+-- one keyed hash per household, not per member: a million hashes instead of four
+household_numbers as (
+    select distinct household_number
+    from members
+    where household_number is not null
+),
+
+households as (
+    select
+        household_number,
+        {{ pseudonymous_key('household', 'household_number') }} as household_key
+    from household_numbers
+),
+
 joined as (
     select
         members.*,
@@ -24,22 +38,19 @@ joined as (
             ids.person_key,
             {{ pseudonymous_key('record', "'household_members|' || members.source_file || '|' || members.sheet || '|' || members.row_number") }}
         ) as trainee_key,
-        case
-            when members.household_number is not null
-                then {{ pseudonymous_key('household', 'members.household_number') }}
-        end as household_key
+        households.household_key
     from members
     left join ids on members.id_number is not distinct from ids.id_number
+    left join households on members.household_number = households.household_number
 ),
 
-final as (
+-- The two per-person flags, computed over the few columns they need: a window over the whole
+-- member row would carry every column through the sort (four times the time at province scale).
+registrations as (
     select
-        *,
-        {{ region_key('county_code', 'township_name', 'village_name') }} as region_key,
-        case when is_valid_id and county_code is not null then id_region_code = county_code end
-            as id_matches_county,
-        case when is_valid_id and city_code is not null then left(id_region_code, 4) = left(city_code, 4) end
-            as id_matches_city,
+        source_file,
+        sheet,
+        row_number,
         -- the same valid ID registered on more than one row (one person, several sheets)
         count(*) over (partition by case when is_valid_id then trainee_key end) > 1 and is_valid_id
             as is_registered_more_than_once,
@@ -48,6 +59,26 @@ final as (
             order by collected_on desc nulls last, ingested_at desc, source_file asc, sheet asc, row_number asc
         ) = 1 as is_latest_registration
     from joined
+),
+
+final as (
+    select
+        joined.*,
+        {{ region_key('joined.county_code', 'joined.township_name', 'joined.village_name') }} as region_key,
+        case when joined.is_valid_id and joined.county_code is not null then joined.id_region_code = joined.county_code end
+            as id_matches_county,
+        case
+            when joined.is_valid_id and joined.city_code is not null
+                then left(joined.id_region_code, 4) = left(joined.city_code, 4)
+        end as id_matches_city,
+        registrations.is_registered_more_than_once,
+        registrations.is_latest_registration
+    from joined
+    inner join registrations
+        on
+            joined.source_file = registrations.source_file
+            and joined.sheet = registrations.sheet
+            and joined.row_number = registrations.row_number
 )
 
 select * from final

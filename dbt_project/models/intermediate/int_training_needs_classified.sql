@@ -13,6 +13,15 @@ with members as (
     where has_training_need
 ),
 
+-- The rules read only the need's text and the labour category: they are applied once per
+-- distinct pair (a few hundred at province scale) and joined back to the members.
+needs as (
+    select distinct
+        training_need,
+        labour_category
+    from members
+),
+
 keywords as (
     select * from {{ ref('training_need_keywords') }}
 ),
@@ -26,26 +35,17 @@ category_programmes as (
 ),
 
 by_programme_name as (
-    {{ resolve_programme('members', 'training_need') }}
-),
-
-named as (
-    select
-        * exclude (programme_code, programme_match, programme_issue),
-        programme_code as programme_from_name
-    from by_programme_name
+    {{ resolve_programme('needs', 'training_need') }}
 ),
 
 keyword_hits as (
     select
-        members.source_file,
-        members.sheet,
-        members.row_number,
+        needs.training_need,
         keywords.keyword,
         keywords.programme_code,
         programmes.sort_order
-    from members
-    inner join keywords on contains(upper(members.training_need), upper(keywords.keyword))
+    from (select distinct training_need from needs) as needs
+    inner join keywords on contains(upper(needs.training_need), upper(keywords.keyword))
     inner join programmes on keywords.programme_code = programmes.programme_code
 ),
 
@@ -54,26 +54,40 @@ best_keyword as (
     select *
     from keyword_hits
     qualify row_number() over (
-        partition by source_file, sheet, row_number
+        partition by training_need
         order by length(keyword) desc, sort_order asc, keyword asc
     ) = 1
 ),
 
-classified as (
+classified_needs as (
     select
-        named.*,
+        by_programme_name.training_need,
+        by_programme_name.labour_category,
+        by_programme_name.programme_code as programme_from_name,
         best_keyword.keyword as matched_keyword,
         best_keyword.programme_code as programme_from_keyword,
         category_programmes.programme_code as programme_from_category,
         category_programmes.programme_codes as programmes_of_category
-    from named
+    from by_programme_name
     left join best_keyword
-        on
-            named.source_file = best_keyword.source_file
-            and named.sheet = best_keyword.sheet
-            and named.row_number = best_keyword.row_number
+        on by_programme_name.training_need = best_keyword.training_need
     left join category_programmes
-        on named.labour_category = category_programmes.labour_category
+        on by_programme_name.labour_category = category_programmes.labour_category
+),
+
+classified as (
+    select
+        members.*,
+        classified_needs.programme_from_name,
+        classified_needs.matched_keyword,
+        classified_needs.programme_from_keyword,
+        classified_needs.programme_from_category,
+        classified_needs.programmes_of_category
+    from members
+    left join classified_needs
+        on
+            members.training_need is not distinct from classified_needs.training_need
+            and members.labour_category is not distinct from classified_needs.labour_category
 ),
 
 final as (

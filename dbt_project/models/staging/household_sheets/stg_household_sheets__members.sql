@@ -17,7 +17,7 @@ renamed as (
         {{ clean_text('head_name') }} as head_name,
         {{ clean_text('member_name') }} as member_name,
         {{ clean_text('relation_to_head') }} as relation_to_head,
-        nullif(upper(regexp_replace(id_number, '\s', '', 'g')), '') as id_number,
+        {{ clean_id_number('id_number') }} as id_number,
         {{ canonical_sex('trim(sex)') }} as sex,
         {{ clean_text('ethnicity') }} as ethnicity,
         {{ clean_text('education') }} as education,

@@ -1,5 +1,9 @@
 -- Real-name training ledger (实名制培训台账): one row per person per course, typed, with the
 -- county's GB/T 2260 code and the programme's code. Holds names and ID numbers: staging only.
+-- A table, not a view like the other staging models: eleven models and tests read it, and as a
+-- view each of them typed and placed every row again (seconds each at province scale).
+{{ config(materialized='table') }}
+
 with source as (
     select * from {{ source('raw', 'training_records') }}
 ),
@@ -13,7 +17,7 @@ renamed as (
         {{ clean_place_name('township') }} as township_name,
         {{ clean_place_name('village') }} as village_name,
         {{ clean_text('trainee_name') }} as trainee_name,
-        nullif(upper(regexp_replace(id_number, '\s', '', 'g')), '') as id_number,
+        {{ clean_id_number('id_number') }} as id_number,
         {{ clean_text('programme_name') }} as programme_name,
         {{ clean_text('trade') }} as trade,
         {{ clean_text('institution') }} as institution_text,
