@@ -20,12 +20,19 @@ from orchestration.lib.quality.masking import mask_id
 from orchestration.lib.reports import data, freshness
 from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
 from orchestration.lib.reports.content import (
+    COUNT,
     FORECAST_SHEET,
     INGEST_CHECKS,
     NOT_LOADED_SHEET,
     REPORTING_SHEET,
     TOWNSHIP_SHEET,
+    Column,
+    Report,
+    Sheet,
+    Table,
 )
+from orchestration.lib.reports.html import cut_note, render
+from orchestration.lib.reports.work_list import HTML_ROWS as WORK_LIST_HTML_ROWS
 from orchestration.lib.reports.work_list import SHEET_PREFIX as WORK_LIST_PREFIX
 from tests.conftest import SAMPLE_RAW_DIR
 
@@ -228,14 +235,29 @@ def test_html_twin_lists_the_same_rows_as_the_workbook(written):
     _, cities, _ = written
     for workbook in (p for p in cities if p.suffix == ".xlsx"):
         sheets = cells(workbook)
+        # the page shows a county's work list up to WORK_LIST_HTML_ROWS rows (and says so)
         details = sum(
-            len(table_after(rows, "序号"))
+            min(len(table_after(rows, "序号")), WORK_LIST_HTML_ROWS)
+            if title.startswith(WORK_LIST_PREFIX)
+            else len(table_after(rows, "序号"))
             for title, rows in sheets.items()
             if title not in ("概况", "任务进度", "分项目进度", TOWNSHIP_SHEET, FORECAST_SHEET)
         )
         page = workbook.with_suffix(".html").read_text(encoding="utf-8")
         # every detail row starts with its number in a numeric cell, then the county (one line)
         assert details == len(re.findall(r'<tr><td class="n">\d+</td><td class="t">', page))
+
+
+def test_a_table_cut_short_on_the_page_says_how_many_rows_the_workbook_holds():
+    columns = [Column("序号", COUNT), Column("姓名")]
+    rows = [[i, f"人{i}"] for i in range(1, 6)]
+    cut = Table("名单", columns, rows, html_rows=2)
+    page = render(Report("x", "报告", "", [Sheet("名单", "名单", [cut])]))
+    assert re.findall(r'<tr><td class="n">(\d+)</td>', page) == ["1", "2"]
+    assert cut_note(2, 5) in page and "共 5 行" in cut_note(2, 5)
+    whole = render(Report("x", "报告", "", [Sheet("名单", "名单", [Table("名单", columns, rows)])]))
+    assert re.findall(r'<tr><td class="n">(\d+)</td>', whole) == ["1", "2", "3", "4", "5"]
+    assert "网页只列出" not in whole
 
 
 def test_province_summary_holds_no_person(sample_build, written):

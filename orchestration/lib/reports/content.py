@@ -85,6 +85,10 @@ class Table:
     chart: Chart | None = None
     total_row: list[object] | None = None
     trend: TrendChart | None = None
+    # The web page shows at most this many rows and says where the rest are; the workbook holds
+    # all (a county's work list runs to tens of thousands of people: megabytes of HTML no
+    # browser pages through, while a workbook is filtered and printed by village).
+    html_rows: int | None = None
 
 
 @dataclass

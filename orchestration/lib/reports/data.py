@@ -192,11 +192,12 @@ def people_at(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> dict[RowKey, 
     }
 
 
-def read_work_list(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every row of the work list with the person's and the nearest member's name and masked ID.
+def read_work_list(con: duckdb.DuckDBPyConnection, year: int, city_code: str) -> list[dict]:
+    """A city's work list of a year with the person's and the nearest member's name and masked ID.
 
-    One query for all cities; the names and IDs come from the latest registration of each
-    person key (the same rows the mart was built from)."""
+    One query per city report that carries the list: at province scale the lists of every city
+    held in memory at once took 4.9 GiB. The names and IDs come from the latest registration
+    of each person key (the same rows the mart was built from)."""
     cursor = con.execute(
         """
         with people as (
@@ -233,10 +234,12 @@ def read_work_list(con: duckdb.DuckDBPyConnection) -> list[dict]:
         from marts.mart_village_work_list as list
         left join people as person on list.trainee_key = person.trainee_key
         left join people as nearest on list.nearest_to_certificate_key = nearest.trainee_key
+        where list.year = ? and list.city_code = ?
         order by
-            list.year, list.county_code, list.township_name nulls last, list.village_name nulls last,
+            list.county_code, list.township_name nulls last, list.village_name nulls last,
             list.household_key, person.person_name, list.trainee_key
-        """
+        """,
+        [year, city_code],
     )
     names = [d[0] for d in cursor.description]
     rows = []
@@ -521,10 +524,6 @@ class ReportData:
         return people_at(self._con, self._findings)
 
     @cached_property
-    def _work_list(self) -> list[dict]:
-        return read_work_list(self._con)
-
-    @cached_property
     def _work_list_month(self) -> dict[int, str]:
         """Year → the month whose city reports carry the year's work list: its latest month with
         data. The list names every person still waiting (tens of thousands a city at province
@@ -604,13 +603,9 @@ class ReportData:
             ],
             forecast=self._forecast_rows(month, "county", city.code, trend=False),
             forecast_trend=self._forecast_rows(month, "city", city.code, trend=True),
-            work_list=[
-                r
-                for r in self._work_list
-                if month == self._work_list_month.get(start.year)
-                and r["year"] == start.year
-                and r["city_code"] == city.code
-            ],
+            work_list=read_work_list(self._con, start.year, city.code)
+            if month == self._work_list_month.get(start.year)
+            else [],
             work_list_month=self._work_list_month.get(start.year),
             # the city's ledger rows of the year up to the month (an undated row: every month)
             match_candidates=[

@@ -83,7 +83,8 @@ def _cell(column: Column, value: object) -> str:
 def _table(table: Table) -> str:
     head = "".join(_header(c) for c in table.columns)
     body = []
-    for row in table.rows:
+    shown = table.rows if table.html_rows is None else table.rows[: table.html_rows]
+    for row in shown:
         cells = "".join(_cell(c, v) for c, v in zip(table.columns, row, strict=True))
         body.append(f"<tr>{cells}</tr>")
     if table.total_row:
@@ -97,9 +98,15 @@ def _table(table: Table) -> str:
     rows = "".join(body)
     parts.append(f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
     parts.append("</div>")
+    if len(shown) < len(table.rows):
+        parts.append(f'<p class="note">{escape(cut_note(len(shown), len(table.rows)))}</p>')
     if table.note:
         parts.append(f'<p class="note">{escape(table.note)}</p>')
     return "\n".join(parts)
+
+
+def cut_note(shown: int, rows: int) -> str:
+    return f"网页只列出前 {shown:,} 行，共 {rows:,} 行：完整名单见同名 Excel 工作簿的同名工作表。"
 
 
 def svg_chart(chart: Chart, table: Table, width: int = 720, height: int = 300) -> str:

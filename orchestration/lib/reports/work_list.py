@@ -17,6 +17,9 @@ PROGRAMMES = [*((code, PROGRAMME_NAMES[code]) for code in PROGRAMME_CODES), ("UN
 
 SHEET_PREFIX = "待培训名单"
 
+# rows of a county's list on the web page; the workbook holds the whole list
+HTML_ROWS = 200
+
 
 def _priorities(row: dict) -> str:
     flags = [
@@ -78,7 +81,7 @@ def county_sheet(county_name: str, rows: list[dict]) -> Sheet:
     return Sheet(
         sheet_name(f"{SHEET_PREFIX}-{county_name}"),
         f"{county_name}待培训人员名单：{len(rows)} 人，{households} 户（其中 {without} 户尚无职业资格证书）",
-        [Table("有培训需求、本年度尚未参加培训的建档立卡贫困人口", COLUMNS, table_rows)],
+        [Table("有培训需求、本年度尚未参加培训的建档立卡贫困人口", COLUMNS, table_rows, html_rows=HTML_ROWS)],
         notes=[
             f"依据户级采集表（是否有培训需求 = 是）和截至 {as_of} 的实名制培训台账："
             "本年度台账中没有其培训记录的人。",
