@@ -6,13 +6,13 @@
     nullif(trim(regexp_replace({{ expression }}, '\s+', ' ', 'g')), '')
 {%- endmacro %}
 
-{#- Place names: no spaces at all inside ("城关 镇" is 城关镇). -#}
 {#- An ID number as typed, without the spaces people put in it and with a lower-case x raised;
     empty is null. Staging and the ID checks read IDs through this one macro. -#}
 {% macro clean_id_number(expression) -%}
     nullif(upper(regexp_replace({{ expression }}, '\s', '', 'g')), '')
 {%- endmacro %}
 
+{#- Place names: no spaces at all inside ("城关 镇" is 城关镇). -#}
 {% macro clean_place_name(expression) -%}
     nullif(regexp_replace({{ expression }}, '\s+', '', 'g'), '')
 {%- endmacro %}

@@ -38,14 +38,19 @@ by_programme_name as (
     {{ resolve_programme('needs', 'training_need') }}
 ),
 
+need_texts as (
+    select distinct training_need
+    from needs
+),
+
 keyword_hits as (
     select
-        needs.training_need,
+        need_texts.training_need,
         keywords.keyword,
         keywords.programme_code,
         programmes.sort_order
-    from (select distinct training_need from needs) as needs
-    inner join keywords on contains(upper(needs.training_need), upper(keywords.keyword))
+    from need_texts
+    inner join keywords on contains(upper(need_texts.training_need), upper(keywords.keyword))
     inner join programmes on keywords.programme_code = programmes.programme_code
 ),
 
