@@ -12,17 +12,23 @@ from pathlib import Path
 import duckdb
 
 
-def build_all_reports(warehouse: Path, out_dir: Path, force: bool = True) -> dict:
-    from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
+def build_all_reports(warehouse: Path, out_dir: Path, force: bool = True, workers: int | None = None) -> dict:
+    from orchestration.lib.reports.builder import (
+        Outcome,
+        ReportWriters,
+        write_city_reports,
+        write_province_summary,
+    )
     from orchestration.lib.reports.data import ReportData, data_months
 
     outcome = Outcome()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    # as the assets write them: the reports carrying a work list in worker processes
+    with duckdb.connect(str(warehouse), read_only=True) as con, ReportWriters(workers) as writers:
         months = data_months(con)
         report_data = ReportData(con)
         for month in months:
-            outcome += write_city_reports(con, month, out_dir, report_data=report_data, force=force)
-            outcome += write_province_summary(con, month, out_dir, report_data=report_data, force=force)
+            for write in (write_city_reports, write_province_summary):
+                outcome += write(con, month, out_dir, report_data=report_data, force=force, writers=writers)
     return {
         "months": len(months),
         "files": len(outcome.written),

@@ -200,7 +200,7 @@ def stage_quality(args) -> None:
 def stage_reports(args) -> None:
     from bench.reports import build_all_reports
 
-    written = build_all_reports(args.warehouse, args.work / "reports")
+    written = build_all_reports(args.warehouse, args.work / "reports", workers=args.workers)
     report_result(**written)
 
 

@@ -18,7 +18,12 @@ import duckdb
 
 from orchestration.defs.schedules import monthly_partitions
 from orchestration.lib.reports import data
-from orchestration.lib.reports.builder import Outcome, write_city_reports, write_province_summary
+from orchestration.lib.reports.builder import (
+    Outcome,
+    ReportWriters,
+    write_city_reports,
+    write_province_summary,
+)
 from orchestration.resources import PathsResource, ReportSettingsResource, WarehouseResource
 
 # Every table orchestration/lib/reports reads, so the lineage runs unbroken from raw file to report.
@@ -59,11 +64,12 @@ def _write(
     reports_dir = paths.reports_path
     started = time.perf_counter()
     outcome, empty, files_by_month = Outcome(), [], {}
-    with warehouse.read_only_connection() as con:
+    # the reports carrying a work list are written by worker processes; all written on leaving
+    with warehouse.read_only_connection() as con, ReportWriters() as writers:
         months = run_months(context, con)
         report_data = data.ReportData(con)  # each table read once for all the run's months
         for month in months:
-            files = writer(con, month, reports_dir, report_data=report_data)
+            files = writer(con, month, reports_dir, report_data=report_data, writers=writers)
             outcome += files
             files_by_month[month] = len(files.files)
             if not files.files:

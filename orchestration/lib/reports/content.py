@@ -765,7 +765,7 @@ def city_report(inputs: data.CityInputs, generated_on: date) -> Report:
             forecast_sheet(inputs.forecast, inputs.forecast_trend, "县区", city.name, month),
             not_loaded,
             *detail_sheets,
-            *work_list.city_sheets(inputs.work_list, inputs.counties),
+            *work_list.city_sheets(inputs.work_list_rows, inputs.counties),
             *person_matches.city_sheets(inputs.match_candidates, inputs.counties, THRESHOLD),
         ],  # fmt: skip
         notice=corrections_notice(inputs.corrections, month),

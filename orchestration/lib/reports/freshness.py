@@ -1,7 +1,8 @@
 """Skip reports whose data did not change: a fingerprint of what a report is built from.
 
 The fingerprint is a sha256 of the report's inputs (``CityInputs`` / ``ProvinceInputs``: the
-rows of dq.findings, the attainment marts and the people shown, a few thousand values), of
+rows of dq.findings, the attainment marts and the people shown, a few thousand values; a city's
+work list, tens of thousands of rows, by the digest DuckDB computes of it, ``data.WorkList``), of
 ``REPORT_VERSION`` and of the source of the modules that lay a report out (content, workbook,
 html), so that a change of the layout rewrites every report without anyone remembering to bump.
 The generation date shown in a report is not part of it: a report keeps the date its content
@@ -46,6 +47,8 @@ def _json_value(value: object) -> object:
         return f"{type(value).__name__}:{value.isoformat()}"
     if isinstance(value, Decimal):
         return f"Decimal:{value}"
+    if hasattr(value, "fingerprint_value"):  # stands for rows not read (data.WorkList)
+        return value.fingerprint_value()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")

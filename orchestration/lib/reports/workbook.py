@@ -176,6 +176,15 @@ def write_note(ws, row: int, text: str, fmt, widths: dict[int, float], columns: 
         ws.set_row(row, row_height(lines))
 
 
+def _write_number(ws, row: int, col: int, value, fmt) -> None:
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(row, col, value, fmt)
+    else:  # a Decimal rate, or a text in a count column ("—")
+        ws.write(row, col, value, fmt)
+
+
 def _write_table(ws, book, formats: _Formats, table: Table, row: int, widths: dict[int, float]) -> int:
     """Writes the table from ``row``; returns the next free row."""
     ws.write(row, 0, table.title, formats.table_title)
@@ -187,13 +196,31 @@ def _write_table(ws, book, formats: _Formats, table: Table, row: int, widths: di
     ws.set_row(row, row_height(max(header_lines, 2)))
     row += 1
     first_data_row = row
+    kinds = [column.kind in (COUNT, CHANGE, RATE) for column in table.columns]
+    plain = [formats.cell(column.kind, False, total=False) for column in table.columns]
+    wrapping = [formats.cell(column.kind, True, total=False) for column in table.columns]
+    room = [widths.get(i, MAX_WIDTH) for i in range(len(table.columns))]
     for values in table.rows:
+        if len(values) != len(kinds):
+            raise ValueError(f"{table.title}: a row of {len(values)} values for {len(kinds)} columns")
         lines = 1
-        for i, (column, value) in enumerate(zip(table.columns, values, strict=True)):
-            numeric = column.kind in (COUNT, CHANGE, RATE)
-            needed = 1 if numeric else wrapped_lines(value, widths.get(i, MAX_WIDTH))
-            ws.write(row, i, value, formats.cell(column.kind, needed > 1, total=False))
-            lines = max(lines, needed)
+        for i, value in enumerate(values):
+            # the typed writers, not ws.write: a work list is a million cells at province scale
+            # and write() tries each type in turn (a text is never read as a formula or a link)
+            if kinds[i]:
+                _write_number(ws, row, i, value, plain[i])
+            elif value is None or value == "":
+                ws.write_blank(row, i, None, plain[i])
+            elif isinstance(value, str):
+                # at most two units a character: most cells are known to fit without measuring
+                fits = 2 * len(value) < room[i] - 1 and "\n" not in value
+                needed = 1 if fits else wrapped_lines(value, room[i])
+                ws.write_string(row, i, value, wrapping[i] if needed > 1 else plain[i])
+                lines = max(lines, needed)
+            else:
+                needed = wrapped_lines(value, room[i])
+                ws.write(row, i, value, wrapping[i] if needed > 1 else plain[i])
+                lines = max(lines, needed)
         if lines > 1:
             # no spreadsheet grows a row for wrapped text it did not type: set its height
             ws.set_row(row, row_height(lines))
