@@ -19,6 +19,7 @@ from orchestration.lib.publish.snapshot import (
     building_path,
     find_personal_data,
     publish_snapshot,
+    record_path,
     snapshot_schemas,
 )
 from orchestration.resources import PathsResource
@@ -91,9 +92,13 @@ def test_snapshot_holds_marts_and_dq_and_nothing_personal(tmp_path):
     assert comments == ("培训记录事实表 training enrolments",)
     assert column_comment == ("培训项目 programme",)
     assert kinds == {"BASE TABLE"}
-    # Read-only on disk, and nothing left beside it.
+    # Read-only on disk, and nothing left beside it but the record of what was published.
     assert not target.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb", "training.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        record_path(target).name,
+        "analytics.duckdb",
+        "training.duckdb",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -135,6 +140,67 @@ def test_personal_values_in_free_text_are_masked_and_published(tmp_path, leak_sq
         assert find_personal_data(con, PUBLISHED_SCHEMAS) == []
 
 
+def snapshot_rows(path: Path) -> dict[str, list]:
+    """Every table's rows, sorted, and the table and column comments of a snapshot."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = con.execute("select schema_name, table_name from duckdb_tables() order by 1, 2").fetchall()
+        content = {
+            f"{s}.{t}": sorted(con.execute(f'select * from "{s}"."{t}"').fetchall(), key=repr)
+            for s, t in names
+        }
+        content["comments"] = con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() union all "
+            "select schema_name, table_name || '.' || column_name, comment from duckdb_columns() "
+            "order by 1, 2"
+        ).fetchall()
+    return content
+
+
+def test_a_new_build_keeps_the_tables_that_did_not_change_and_equals_a_fresh_copy(tmp_path):
+    warehouse = make_warehouse(tmp_path / "training.duckdb", version=1)
+    target = tmp_path / "analytics.duckdb"
+    first = publish_snapshot(warehouse, target)
+    assert first.copied == sorted(first.tables)  # no previous snapshot: everything copied
+
+    make_warehouse(warehouse, version=2)  # the version tables and the fact table change
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("comment on column marts.fct_training_enrolments.programme_code is null")
+        con.execute("comment on table dq.findings is '发现 findings'")  # a comment, same rows
+        con.execute("create table marts.dim_new as select 1 as n")
+        con.execute("create table dq.gone as select 1 as n")
+    second = publish_snapshot(warehouse, target)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table dq.gone")
+        con.execute("update marts.dim_new set n = 2")
+    third = publish_snapshot(warehouse, target)
+
+    assert second.copied == [
+        "dq.build_version",
+        "dq.gone",
+        "marts.build_version",
+        "marts.dim_new",
+        "marts.fct_training_enrolments",
+    ]
+    assert third.copied == ["marts.dim_new"]  # dq.findings and marts.v_programmes kept twice
+    fresh = publish_snapshot(warehouse, tmp_path / "fresh" / "analytics.duckdb")
+    assert fresh.copied == sorted(fresh.tables)
+    assert "dq.gone" not in third.tables
+    assert snapshot_rows(target) == snapshot_rows(fresh.path)
+
+
+def test_a_snapshot_changed_after_publishing_is_not_reused(tmp_path):
+    warehouse = make_warehouse(tmp_path / "training.duckdb")
+    target = tmp_path / "analytics.duckdb"
+    publish_snapshot(warehouse, target)
+    target.chmod(0o644)
+    with duckdb.connect(str(target)) as con:  # someone wrote into it: nothing in it is trusted
+        con.execute("update dq.findings set detail = ?", [ID_NUMBER])
+    again = publish_snapshot(warehouse, target)
+    assert again.copied == sorted(again.tables)
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert find_personal_data(con, PUBLISHED_SCHEMAS) == []
+
+
 def test_a_personal_data_column_stops_publishing_and_keeps_the_old_snapshot(tmp_path):
     """A column named like personal data is a modelling error: nothing is published."""
     warehouse = make_warehouse(tmp_path / "training.duckdb", version=1)
@@ -149,7 +215,11 @@ def test_a_personal_data_column_stops_publishing_and_keeps_the_old_snapshot(tmp_
         publish_snapshot(warehouse, target)
 
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb", "training.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        record_path(target).name,
+        "analytics.duckdb",
+        "training.duckdb",
+    ]
 
 
 def test_a_killed_build_leaves_nothing_that_the_next_build_keeps(tmp_path):
