@@ -27,7 +27,10 @@ from orchestration.resources import DBT_PROJECT_DIR, pii_key
 from orchestration.settings import OFFLINE_ENV
 
 SLOW_PATHS = sorted((DBT_PROJECT_DIR / "analyses" / "slow_paths").glob("slow_*.sql"))
-REBUILT = "int_household_id_numbers_validated int_household_members_resolved int_training_needs_classified"
+REBUILT = (
+    "int_household_id_numbers_validated int_household_members_resolved int_training_needs_classified "
+    "mart_village_work_list mart_report_gap_bridge"
+)
 
 # Forty members registered again on another sheet: ten earlier, ten later, ten undated, ten on
 # the same day (the tie is broken by file, sheet and row); every fourth with a need no rule's
@@ -100,7 +103,7 @@ def test_the_model_returns_what_its_slow_path_returns(compiled, model):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute(hmac_macro_sql(pii_key()))  # the pseudonymous keys of both sides
         con.execute(f"create temp table slow as {queries[model]}")
-        fast = f"staging.{model}"
+        fast = f"{'marts' if model.startswith(('mart_', 'fct_', 'dim_')) else 'staging'}.{model}"
         slow_columns = con.execute("select column_name, column_type from (describe slow)").fetchall()
         fast_columns = con.execute(f"select column_name, column_type from (describe {fast})").fetchall()
         assert fast_columns == slow_columns
@@ -128,3 +131,23 @@ def test_the_planted_rows_reach_the_cases_the_sample_lacks(compiled):
         )
     assert members[0] >= 30 and members[1] >= 60 and members[2] >= 8
     assert rules.get("labour_category", 0) >= 5 and rules.get("need_not_described", 0) >= 5
+
+
+def test_the_sample_reaches_both_branches_of_the_rewritten_marts(compiled):
+    """The work list's institutions (listed once per want) and the gap bridge's two report levels
+    (matched by a key, not an OR): the comparison above proves something only if both occur."""
+    warehouse, _ = compiled
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        with_institutions, without, wants = con.execute(
+            "select count_if(approved_institution_count > 0), count_if(approved_institution_count = 0), "
+            "count(distinct (year, county_code, desired_trade, programme_code)) "
+            "from marts.mart_village_work_list"
+        ).fetchone()
+        levels = dict(
+            con.execute(
+                "select report_level, count_if(enrolled_ytd > 0) "
+                "from marts.mart_report_gap_bridge group by all"
+            ).fetchall()
+        )
+    assert with_institutions > 0 and without > 0 and wants < with_institutions + without
+    assert levels.get("county", 0) > 0 and levels.get("township", 0) > 0, levels

@@ -101,32 +101,46 @@ roster as (
     group by all
 ),
 
+-- what the institutions depend on: the county, the wanted trade, the programme and the date,
+-- not the person; listed once per distinct want (once per person took 11 s at province scale)
+wants as (
+    select distinct
+        year,
+        as_of_date,
+        county_code,
+        desired_trade,
+        programme_code
+    from waiting
+),
+
 -- approved (on the roster, qualification valid on as_of_date) institutions of the person's
 -- county teaching the wanted trade or the programme; those teaching the trade first
 institutions as (
     select
-        waiting.year,
-        waiting.trainee_key,
+        wants.year,
+        wants.county_code,
+        wants.desired_trade,
+        wants.programme_code,
         list(
             roster.institution_name
             order by
-                coalesce(list_contains(roster.approved_trades, waiting.desired_trade), false) desc,
+                coalesce(list_contains(roster.approved_trades, wants.desired_trade), false) desc,
                 roster.institution_name
         ) as approved_institutions,
         count(*) as approved_institution_count,
         -- count_if sums to HUGEINT in DuckDB: counts are BIGINT everywhere in the marts
-        count_if(coalesce(list_contains(roster.approved_trades, waiting.desired_trade), false))::bigint
+        count_if(coalesce(list_contains(roster.approved_trades, wants.desired_trade), false))::bigint
             as institutions_teaching_trade
-    from waiting
+    from wants
     inner join roster
         on
-            waiting.county_code = roster.county_code
-            and waiting.as_of_date <= roster.qualification_valid_until
+            wants.county_code = roster.county_code
+            and wants.as_of_date <= roster.qualification_valid_until
             and (
-                coalesce(list_contains(roster.approved_trades, waiting.desired_trade), false)
-                or coalesce(list_contains(roster.programmes_taught, waiting.programme_code), false)
+                coalesce(list_contains(roster.approved_trades, wants.desired_trade), false)
+                or coalesce(list_contains(roster.programmes_taught, wants.programme_code), false)
             )
-    group by waiting.year, waiting.trainee_key
+    group by wants.year, wants.county_code, wants.desired_trade, wants.programme_code
 ),
 
 -- per household and year, the member nearest to a certificate: a course ended (completed first,
@@ -191,7 +205,12 @@ final as (
     left join programmes on waiting.programme_code = programmes.programme_code
     left join households on waiting.household_key = households.household_key
     left join nearest on waiting.year = nearest.year and waiting.household_key = nearest.household_key
-    left join institutions on waiting.year = institutions.year and waiting.trainee_key = institutions.trainee_key
+    left join institutions
+        on
+            waiting.year = institutions.year
+            and waiting.county_code = institutions.county_code
+            and waiting.desired_trade is not distinct from institutions.desired_trade
+            and waiting.programme_code = institutions.programme_code
 )
 
 select * from final
