@@ -324,8 +324,8 @@ def test_asset_publishes_with_metadata(tmp_path):
     assert result.success
     (event,) = result.get_asset_materialization_events()
     metadata = event.materialization.metadata
-    assert metadata["table_count"].value == 5
-    assert metadata["dagster/row_count"].value == 1 + 1 + 1 + 1001 + 1
+    assert metadata["table_count"].value == metadata["tables_copied"].value == 5  # no snapshot before
+    assert metadata["dagster/row_count"].value == metadata["rows_copied"].value == 1 + 1 + 1 + 1001 + 1
     assert metadata["bytes"].value == os.path.getsize(tmp_path / "out" / "analytics.duckdb")
     assert metadata["seconds"].value >= 0
     records = {r.data["table"]: r.data["rows"] for r in metadata["tables"].value.records}
