@@ -12,7 +12,13 @@ import duckdb
 import pytest
 
 from orchestration.lib.reports import data
-from orchestration.lib.reports.builder import Outcome, ReportWriters, _Job, write_city_reports
+from orchestration.lib.reports.builder import (
+    Outcome,
+    ReportWriteError,
+    ReportWriters,
+    _Job,
+    write_city_reports,
+)
 
 GENERATED_ON = date(2016, 1, 4)
 
@@ -76,7 +82,8 @@ def test_a_report_that_fails_in_a_worker_fails_the_run(sample_build, tmp_path):
         inputs = source.with_work_list_rows(source.city_inputs(month, city))
     stem = f"{city.code}_{city.name}"
     job = _Job(inputs, _fail, GENERATED_ON, tmp_path, stem, "digest", [tmp_path / f"{stem}.xlsx"])
-    with pytest.raises(RuntimeError, match=f"layout failed for {city.code}"), ReportWriters(2) as writers:
+    failure = f"{stem}.xlsx: not written: RuntimeError: layout failed for {city.code}"
+    with pytest.raises(ReportWriteError, match=failure), ReportWriters(2) as writers:
         writers.write(job, heavy=True)
     assert not list(tmp_path.iterdir())  # no file, no fingerprint: the next run writes it again
 

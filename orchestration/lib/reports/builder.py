@@ -97,6 +97,10 @@ def _write_files(job: _Job) -> None:
     freshness.record(job.folder, job.stem, job.digest, job.paths)
 
 
+class ReportWriteError(RuntimeError):
+    """A report handed to a worker process was not written: names the workbook."""
+
+
 class ReportWriters:
     """Writes reports here, or, for a report carrying a work list, in worker processes.
 
@@ -108,7 +112,7 @@ class ReportWriters:
     def __init__(self, workers: int | None = None):
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: deque[Future] = deque()
+        self._pending: deque[tuple[Path, Future]] = deque()
 
     def write(self, job: _Job, heavy: bool) -> None:
         if not heavy or self.workers <= 1:
@@ -119,15 +123,22 @@ class ReportWriters:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         # as many reports handed over as there are workers: their rows are held until written
         while len(self._pending) >= self.workers:
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(_write_files, job))
+            self._wait_for_oldest()
+        self._pending.append((job.paths[0], self._pool.submit(_write_files, job)))
+
+    def _wait_for_oldest(self) -> None:
+        path, future = self._pending.popleft()
+        try:
+            future.result()
+        except Exception as error:  # a worker's failure, or the worker gone (killed, out of memory)
+            raise ReportWriteError(f"{path}: not written: {type(error).__name__}: {error}") from error
 
     def close(self) -> None:
         try:
             while self._pending:
-                self._pending.popleft().result()
+                self._wait_for_oldest()
         finally:
-            for future in self._pending:
+            for _, future in self._pending:
                 future.cancel()
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)

@@ -14,7 +14,8 @@ the people behind the findings a scan of 4 million staging rows each.
 Only ``people_at``, ``read_work_list`` and ``read_match_candidates`` read personal data (names, ID
 numbers from the staging tables): the people of findings' rows, of the village work list and of
 the person-matching review list. ID numbers leave them
-masked, and a city's inputs hold only the people of that city.
+masked, and a city's inputs hold only the people of that city. ``work_list_digests`` reads the
+work lists' names and IDs too, into one number per city: nothing personal leaves it.
 """
 
 from __future__ import annotations
