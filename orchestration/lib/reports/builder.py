@@ -104,7 +104,7 @@ class ReportWriteError(RuntimeError):
 class ReportWriters:
     """Writes reports here, or, for a report carrying a work list, in worker processes.
 
-    A city's latest report carries its whole work list: at province scale 40–110 thousand rows,
+    A city's latest report carries its whole work list: at province scale 13–110 thousand rows,
     about 15 s of xlsxwriter each, one core each, while this process reads the next city's
     inputs. ``workers`` ≤ 1 writes everything here. Use as a context manager (or call
     ``close``): leaving waits for every report handed over and raises the first failure."""

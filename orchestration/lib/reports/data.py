@@ -58,7 +58,7 @@ class WorkList:
     ``digest`` stands for every row and column the list shows (work_list_digests), so deciding
     whether a report is up to date reads no row; ``rows`` (names, masked IDs) are read only for
     a report that is written (ReportData.with_work_list_rows). At province scale reading and
-    fingerprinting each city's list took 5 s a city on every run, changed or not."""
+    fingerprinting each city's list took about 5 s a city on every run, changed or not."""
 
     year: int
     city_code: str

@@ -66,7 +66,9 @@ def wrapped_lines(text: object, width: float) -> int:
     """The lines ``text`` takes in a wrapping cell ``width`` units wide: greedy, as Excel, WPS
     and LibreOffice break, one unit of the width left for the cell's margins."""
     text = "" if text is None else str(text)
-    if "\n" not in text and display_width(text) <= max(width - 1, 2):
+    room = max(width - 1, 2)
+    # a character is at most two units wide: most cells are known to fit without measuring them
+    if "\n" not in text and (2 * len(text) <= room or display_width(text) <= room):
         return 1
     return _wrapped_lines(text, width)
 
@@ -211,15 +213,10 @@ def _write_table(ws, book, formats: _Formats, table: Table, row: int, widths: di
                 _write_number(ws, row, i, value, plain[i])
             elif value is None or value == "":
                 ws.write_blank(row, i, None, plain[i])
-            elif isinstance(value, str):
-                # at most two units a character: most cells are known to fit without measuring
-                fits = 2 * len(value) < room[i] - 1 and "\n" not in value
-                needed = 1 if fits else wrapped_lines(value, room[i])
-                ws.write_string(row, i, value, wrapping[i] if needed > 1 else plain[i])
-                lines = max(lines, needed)
             else:
                 needed = wrapped_lines(value, room[i])
-                ws.write(row, i, value, wrapping[i] if needed > 1 else plain[i])
+                write = ws.write_string if isinstance(value, str) else ws.write
+                write(row, i, value, wrapping[i] if needed > 1 else plain[i])
                 lines = max(lines, needed)
         if lines > 1:
             # no spreadsheet grows a row for wrapped text it did not type: set its height

@@ -102,7 +102,8 @@ roster as (
 ),
 
 -- what the institutions depend on: the county, the wanted trade, the programme and the date,
--- not the person; listed once per distinct want (once per person took 11 s at province scale)
+-- not the person; listed once per distinct want (listed per person, the model took 11 s at
+-- province scale; 3.2 s so)
 wants as (
     select distinct
         year,
