@@ -16,17 +16,18 @@ def build_all_reports(warehouse: Path, out_dir: Path, force: bool = True, worker
     from orchestration.lib.reports.builder import (
         Outcome,
         ReportWriters,
+        in_writing_order,
         write_city_reports,
         write_province_summary,
     )
     from orchestration.lib.reports.data import ReportData, data_months
 
     outcome = Outcome()
-    # as the assets write them: the reports carrying a work list in worker processes
+    # as the assets write them: in worker processes
     with duckdb.connect(str(warehouse), read_only=True) as con, ReportWriters(workers) as writers:
         months = data_months(con)
         report_data = ReportData(con)
-        for month in months:
+        for month in in_writing_order(months):
             for write in (write_city_reports, write_province_summary):
                 outcome += write(con, month, out_dir, report_data=report_data, force=force, writers=writers)
     return {

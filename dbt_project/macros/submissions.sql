@@ -26,3 +26,10 @@
         order by candidates.source_file desc, candidates.sheet desc, candidates.row_number desc
     )
 {%- endmacro %}
+
+{#- Which of a person's (or a household's) household-sheet rows is the latest registration: the
+    latest collected, undated last, then the latest loaded; file, sheet and row break a tie, so
+    a rebuild picks the same row. An ORDER BY list for a window over household member rows. -#}
+{% macro latest_registration_first() -%}
+    collected_on desc nulls last, ingested_at desc, source_file asc, sheet asc, row_number asc
+{%- endmacro %}

@@ -1,5 +1,5 @@
-"""The reports that carry a work list: written by worker processes exactly as here, and judged up
-to date by a digest of the list without reading its rows."""
+"""Reports written by worker processes exactly as here; the reports that carry a work list judged
+up to date by a digest of the list without reading its rows."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from orchestration.lib.reports.builder import (
     ReportWriters,
     _Job,
     write_city_reports,
+    write_province_summary,
 )
 
 GENERATED_ON = date(2016, 1, 4)
@@ -28,9 +29,15 @@ def latest_month(warehouse: Path) -> str:
         return max(data.data_months(con))
 
 
-def write(warehouse: Path, out: Path, month: str, writers: ReportWriters | None) -> Outcome:
+def write(warehouse: Path, out: Path, months: list[str], writers: ReportWriters | None) -> Outcome:
+    """The cities' reports and the province summary of each month, as the assets write them."""
+    outcome = Outcome()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return write_city_reports(con, month, out, GENERATED_ON, writers=writers)
+        source = data.ReportData(con)
+        for month in months:
+            for write_month in (write_city_reports, write_province_summary):
+                outcome += write_month(con, month, out, GENERATED_ON, report_data=source, writers=writers)
+    return outcome
 
 
 def parts(path: Path) -> dict[str, bytes]:
@@ -40,16 +47,20 @@ def parts(path: Path) -> dict[str, bytes]:
 
 
 def test_workers_write_the_same_files_as_this_process(sample_build, tmp_path):
+    """The latest month (its city reports carry work lists), the first (none do) and their
+    province summaries."""
     warehouse = sample_build.settings.warehouse
-    month = latest_month(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         source = data.ReportData(con)
+        first, *_, month = data.data_months(con)
         carrying = [c for c in source.cities(month) if source.city_inputs(month, c).work_list]
+        assert not any(source.city_inputs(first, c).work_list for c in source.cities(first))
     assert carrying, "no city report of the latest month carries a work list: nothing for the workers"
 
-    here = write(warehouse, tmp_path / "here", month, None)
+    here = write(warehouse, tmp_path / "here", [first, month], None)
     with ReportWriters(2) as writers:
-        there = write(warehouse, tmp_path / "workers", month, writers)
+        there = write(warehouse, tmp_path / "workers", [first, month], writers)
+    assert {p.parent.name for p in there.written} == {first, month}
 
     def relative(outcome: Outcome, root: Path) -> list[Path]:
         return sorted(p.relative_to(root) for p in outcome.written)
@@ -61,9 +72,10 @@ def test_workers_write_the_same_files_as_this_process(sample_build, tmp_path):
             assert parts(a) == parts(b), name
         else:
             assert a.read_bytes() == b.read_bytes(), name
-    records = sorted((tmp_path / "here" / month / ".fingerprints").iterdir())
+    records = sorted((tmp_path / "here").glob("*/.fingerprints/*"))
+    assert len(records) == len(here.written) // 2
     assert [p.read_text() for p in records] == [
-        (tmp_path / "workers" / month / ".fingerprints" / p.name).read_text() for p in records
+        (tmp_path / "workers" / p.relative_to(tmp_path / "here")).read_text() for p in records
     ]
     for city in carrying:
         assert (tmp_path / "workers" / month / f"{city.code}_{city.name}.xlsx").is_file()
@@ -84,7 +96,7 @@ def test_a_report_that_fails_in_a_worker_fails_the_run(sample_build, tmp_path):
     job = _Job(inputs, _fail, GENERATED_ON, tmp_path, stem, "digest", [tmp_path / f"{stem}.xlsx"])
     failure = f"{stem}.xlsx: not written: RuntimeError: layout failed for {city.code}"
     with pytest.raises(ReportWriteError, match=failure), ReportWriters(2) as writers:
-        writers.write(job, heavy=True)
+        writers.write(job)
     assert not list(tmp_path.iterdir())  # no file, no fingerprint: the next run writes it again
 
 
@@ -95,7 +107,7 @@ def test_a_name_on_a_work_list_rewrites_that_city_only_and_reads_no_other_list(
     shutil.copyfile(sample_build.settings.warehouse, warehouse)
     month = latest_month(warehouse)
     out = tmp_path / "reports"
-    first = write(warehouse, out, month, None)
+    first = write(warehouse, out, [month], None)
 
     read: list[str] = []
     read_work_list = data.read_work_list
@@ -105,7 +117,7 @@ def test_a_name_on_a_work_list_rewrites_that_city_only_and_reads_no_other_list(
         return read_work_list(con, year, city_code)
 
     monkeypatch.setattr(data, "read_work_list", counted)
-    assert write(warehouse, out, month, None).written == []
+    assert write(warehouse, out, [month], None).written == []
     assert read == []  # nothing changed: no list read to know it
 
     # a name corrected in a household sheet: the mart's rows stay, the list shows the new name
@@ -120,7 +132,7 @@ def test_a_name_on_a_work_list_rewrites_that_city_only_and_reads_no_other_list(
             "where trainee_key = ? and is_latest_registration",
             [trainee_key],
         )
-    second = write(warehouse, out, month, None)
+    second = write(warehouse, out, [month], None)
     assert {p.name for p in second.written} == {
         p.name for p in first.written if p.name.startswith(city_code)
     } and len(second.written) == 2

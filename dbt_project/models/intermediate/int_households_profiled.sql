@@ -18,7 +18,7 @@ located as (
     from members
     qualify row_number() over (
         partition by household_key
-        order by collected_on desc nulls last, ingested_at desc, source_file asc, sheet asc, row_number asc
+        order by {{ latest_registration_first() }}
     ) = 1
 ),
 

@@ -21,6 +21,7 @@ from orchestration.lib.reports import data
 from orchestration.lib.reports.builder import (
     Outcome,
     ReportWriters,
+    in_writing_order,
     write_city_reports,
     write_province_summary,
 )
@@ -64,11 +65,11 @@ def _write(
     reports_dir = paths.reports_path
     started = time.perf_counter()
     outcome, empty, files_by_month = Outcome(), [], {}
-    # the reports carrying a work list are written by worker processes; all written on leaving
+    # the reports are written by worker processes; all of them written on leaving the block
     with warehouse.read_only_connection() as con, ReportWriters() as writers:
         months = run_months(context, con)
         report_data = data.ReportData(con)  # each table read once for all the run's months
-        for month in months:
+        for month in in_writing_order(months):
             files = writer(con, month, reports_dir, report_data=report_data, writers=writers)
             outcome += files
             files_by_month[month] = len(files.files)
@@ -92,7 +93,7 @@ def _write(
             "workbooks_written": sum(1 for p in written if p.suffix == ".xlsx"),
             "months_written": len({p.parent.name for p in written}),
             "months_with_data": len(months) - len(empty),
-            "months_without_data": dg.MetadataValue.text(", ".join(empty) if empty else "none"),
+            "months_without_data": dg.MetadataValue.text(", ".join(sorted(empty)) if empty else "none"),
             "seconds": round(seconds, 2),
             "examples": dg.MetadataValue.md(
                 "\n".join(f"- {p.relative_to(reports_dir)}" for p in written[:8]) or "(none written)"

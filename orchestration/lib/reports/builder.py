@@ -17,7 +17,7 @@ top of every city report; it is part of the reports' inputs, so changing it rewr
 A report whose inputs did not change since it was written is left alone (freshness.py): a re-run
 writes nothing, and a new county ledger rewrites only the reports it changes. ``force`` rewrites
 all. For several months, pass one ``ReportData`` to every call so the warehouse is read once, and
-one ``ReportWriters`` to have the reports that carry a work list written by worker processes.
+one ``ReportWriters`` to have the reports laid out and written by worker processes.
 """
 
 from __future__ import annotations
@@ -102,26 +102,27 @@ class ReportWriteError(RuntimeError):
 
 
 class ReportWriters:
-    """Writes reports here, or, for a report carrying a work list, in worker processes.
+    """Writes reports in worker processes while this process reads the next report's inputs.
 
     A city's latest report carries its whole work list: at province scale 13–110 thousand rows,
-    about 15 s of xlsxwriter each, one core each, while this process reads the next city's
-    inputs. ``workers`` ≤ 1 writes everything here. Use as a context manager (or call
-    ``close``): leaving waits for every report handed over and raises the first failure."""
+    about 15 s of xlsxwriter each. The other months' reports are small, but written here they
+    left one of two cores idle for the first eleven months of a province year. ``workers`` ≤ 1
+    writes everything here. Use as a context manager (or call ``close``): leaving waits for
+    every report handed over and raises the first failure."""
 
     def __init__(self, workers: int | None = None):
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
         self._pending: deque[tuple[Path, Future]] = deque()
 
-    def write(self, job: _Job, heavy: bool) -> None:
-        if not heavy or self.workers <= 1:
+    def write(self, job: _Job) -> None:
+        if self.workers <= 1:
             _write_files(job)
             return
         if self._pool is None:
             # spawn: no fork of a process that holds DuckDB and Dagster's threads
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-        # as many reports handed over as there are workers: their rows are held until written
+        # as many reports handed over as there are workers: their inputs are held until written
         while len(self._pending) >= self.workers:
             self._wait_for_oldest()
         self._pending.append((job.paths[0], self._pool.submit(_write_files, job)))
@@ -151,6 +152,13 @@ class ReportWriters:
         self.close()
 
 
+def in_writing_order(months: list[str]) -> list[str]:
+    """The latest month first: its city reports carry the work lists, the longest to write, and
+    the small reports of the earlier months then keep the workers busy to the end (written the
+    other way round, the last work lists were written with one core idle)."""
+    return sorted(months, reverse=True)
+
+
 def _write_report(
     inputs: CityInputs | ProvinceInputs,
     folder: Path,
@@ -170,11 +178,10 @@ def _write_report(
     if complete is not None:
         inputs = complete(inputs)
     job = _Job(inputs, build, generated_on, folder, stem, digest, paths)
-    heavy = isinstance(inputs, CityInputs) and bool(inputs.work_list_rows)
     if writers is None:
         _write_files(job)
     else:
-        writers.write(job, heavy)
+        writers.write(job)
     return Outcome(written=paths)
 
 
