@@ -106,8 +106,8 @@ class ReportWriters:
 
     A city's latest report carries its whole work list: at province scale 13–110 thousand rows,
     about 15 s of xlsxwriter each. The other months' reports are small, but written here they
-    left one of two cores idle for the first eleven months of a province year. ``workers`` ≤ 1
-    writes everything here. Use as a context manager (or call ``close``): leaving waits for
+    left one of two cores idle for every month but the latest. ``workers`` ≤ 1 writes
+    everything here. Use as a context manager (or call ``close``): leaving waits for
     every report handed over and raises the first failure."""
 
     def __init__(self, workers: int | None = None):
@@ -153,9 +153,10 @@ class ReportWriters:
 
 
 def in_writing_order(months: list[str]) -> list[str]:
-    """The latest month first: its city reports carry the work lists, the longest to write, and
-    the small reports of the earlier months then keep the workers busy to the end (written the
-    other way round, the last work lists were written with one core idle)."""
+    """The latest month first: its city reports carry the work lists, the longest to write, so
+    that the small reports of the earlier months fill the workers at the end instead of a last
+    work list keeping one worker busy alone (the province's reports: 170.7 → 169.1 s, as the
+    stage is bound by CPU)."""
     return sorted(months, reverse=True)
 
 
