@@ -1,8 +1,10 @@
-"""Reports written by worker processes exactly as here; the reports that carry a work list judged
-up to date by a digest of the list without reading its rows."""
+"""Reports written by worker processes exactly as here, a worker reading the work list it writes;
+the reports that carry a work list judged up to date by a digest of the list without reading its
+rows."""
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import zipfile
 from datetime import date
@@ -46,6 +48,18 @@ def parts(path: Path) -> dict[str, bytes]:
         return {name: book.read(name) for name in book.namelist() if name != "docProps/core.xml"}
 
 
+class RecordingWriters(ReportWriters):
+    """Worker processes that keep a list of the jobs handed to them."""
+
+    def __init__(self, workers: int):
+        super().__init__(workers)
+        self.jobs: list[_Job] = []
+
+    def write(self, job: _Job) -> None:
+        self.jobs.append(job)
+        super().write(job)
+
+
 def test_workers_write_the_same_files_as_this_process(sample_build, tmp_path):
     """The latest month (its city reports carry work lists), the first (none do) and their
     province summaries."""
@@ -58,9 +72,16 @@ def test_workers_write_the_same_files_as_this_process(sample_build, tmp_path):
     assert carrying, "no city report of the latest month carries a work list: nothing for the workers"
 
     here = write(warehouse, tmp_path / "here", [first, month], None)
-    with ReportWriters(2) as writers:
+    with RecordingWriters(2) as writers:
         there = write(warehouse, tmp_path / "workers", [first, month], writers)
     assert {p.parent.name for p in there.written} == {first, month}
+    # a list is handed over as what reads it, not as its rows: the worker reads it from the file
+    handed = [job for job in writers.jobs if getattr(job.inputs, "work_list", None)]
+    assert len(handed) == len(carrying)
+    for job in handed:
+        assert job.inputs.work_list.rows is None
+        assert job.complete == data.WorkListReader(str(warehouse))
+        assert len(pickle.dumps(job.complete)) < 1000
 
     def relative(outcome: Outcome, root: Path) -> list[Path]:
         return sorted(p.relative_to(root) for p in outcome.written)

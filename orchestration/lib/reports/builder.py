@@ -76,7 +76,7 @@ def file_stem(inputs: CityInputs | ProvinceInputs) -> str:
 
 @dataclass(frozen=True)
 class _Job:
-    """A report to write: its inputs complete, where, and the fingerprint to record after."""
+    """A report to write: its inputs, where, and the fingerprint to record after."""
 
     inputs: CityInputs | ProvinceInputs
     build: Callable[..., Report]
@@ -85,11 +85,15 @@ class _Job:
     stem: str
     digest: str
     paths: list[Path]
+    # reads what the fingerprint stood for but only a written report needs (a city's work list
+    # rows), where the report is written
+    complete: Callable[..., CityInputs | ProvinceInputs] | None = None
 
 
 def _write_files(job: _Job) -> None:
     """Lays the report out and writes its files, then its fingerprint (here or in a worker)."""
-    report = job.build(job.inputs, job.generated_on)
+    inputs = job.complete(job.inputs) if job.complete else job.inputs
+    report = job.build(inputs, job.generated_on)
     assert report.file_stem == job.stem, (report.file_stem, job.stem)
     job.folder.mkdir(parents=True, exist_ok=True)
     freshness.replace_atomically(job.paths[0], lambda tmp: write_workbook(report, tmp))
@@ -105,9 +109,10 @@ class ReportWriters:
     """Writes reports in worker processes while this process reads the next report's inputs.
 
     A city's latest report carries its whole work list: at province scale 13–110 thousand rows,
-    about 15 s of xlsxwriter each. The other months' reports are small, but written here they
-    left one of two cores idle for every month but the latest. ``workers`` ≤ 1 writes
-    everything here. Use as a context manager (or call ``close``): leaving waits for
+    about 15 s of xlsxwriter each, read by the worker itself (``in_workers``: write_city_reports
+    hands over a ``WorkListReader``, not the rows). The other months' reports are small, but
+    written here they left one of two cores idle for every month but the latest. ``workers`` ≤ 1
+    writes everything here. Use as a context manager (or call ``close``): leaving waits for
     every report handed over and raises the first failure."""
 
     def __init__(self, workers: int | None = None):
@@ -115,8 +120,12 @@ class ReportWriters:
         self._pool: ProcessPoolExecutor | None = None
         self._pending: deque[tuple[Path, Future]] = deque()
 
+    @property
+    def in_workers(self) -> bool:
+        return self.workers > 1
+
     def write(self, job: _Job) -> None:
-        if self.workers <= 1:
+        if not self.in_workers:
             _write_files(job)
             return
         if self._pool is None:
@@ -170,15 +179,13 @@ def _write_report(
     complete=None,
 ) -> Outcome:
     """Writes the report unless it is up to date; ``complete`` reads what the fingerprint stood
-    for but a report needs only when written (a city's work list rows)."""
+    for but a report needs only when written (a city's work list rows), where it is written."""
     stem = file_stem(inputs)
     paths = [folder / f"{stem}.xlsx", folder / f"{stem}.html"]
     digest = freshness.fingerprint(inputs)
     if not force and freshness.is_up_to_date(folder, stem, digest):
         return Outcome(unchanged=paths)
-    if complete is not None:
-        inputs = complete(inputs)
-    job = _Job(inputs, build, generated_on, folder, stem, digest, paths)
+    job = _Job(inputs, build, generated_on, folder, stem, digest, paths, complete)
     if writers is None:
         _write_files(job)
     else:
@@ -205,6 +212,9 @@ def write_city_reports(
     if not source.has_month(month):
         return outcome
     folder = report_dir(out_dir, month)
+    # a worker reads a list from the warehouse file itself rather than be handed its rows
+    reader = source.work_list_reader() if writers is not None and writers.in_workers else None
+    complete = reader or source.with_work_list_rows
     for city in source.cities(month):
         outcome += _write_report(
             source.city_inputs(month, city, corrections),
@@ -213,7 +223,7 @@ def write_city_reports(
             generated_on or date.today(),
             force,
             writers,
-            source.with_work_list_rows,
+            complete,
         )
     return outcome
 
