@@ -17,13 +17,15 @@ import dagster as dg
 import duckdb
 import openpyxl
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
 from orchestration.lib.quality.catalog import CHECKS, SEVERITY_ZH
 from orchestration.lib.reports import data
 from orchestration.lib.reports.builder import write_city_reports, write_province_summary
 from orchestration.lib.reports.content import axis_scale, corrections_notice
-from orchestration.lib.reports.workbook import LINE_HEIGHT, wrapped_lines
+from orchestration.lib.reports.workbook import LINE_HEIGHT, _wrapped_lines, wrapped_lines
 from orchestration.settings import Settings
 
 # 2015-01: a county whose exact gap rounds to 11 while its programmes' rounded gaps add to 9
@@ -350,6 +352,19 @@ def test_wrapped_lines_breaks_like_a_spreadsheet():
     # a word that does not fit moves to the next line whole and leaves the rest of the line empty
     assert wrapped_lines("一 abcdefghi 二", 11) == 3
     assert wrapped_lines("x" * 30, 11) == 4  # longer than a line: broken where each line is full
+
+
+@given(
+    text=st.text(alphabet="x1-*X 一二甘肃\n", max_size=40),
+    width=st.one_of(st.integers(1, 60), st.floats(1, 60, allow_nan=False)),
+)
+@example(text="x" * 10, width=12)  # ten times 1.1 adds up to a hair under the 11 units of a line
+@example(text="x" * 11, width=13)  # 12.1 units in a line of 12: two lines
+@example(text="620102********123X", width=22)  # a masked ID in its column
+def test_the_shortcuts_count_the_lines_the_full_measure_does(text, width):
+    """A text known to fit at a glance (short, or ASCII at 1.1 units a character) takes the
+    lines the character-by-character measure gives it."""
+    assert wrapped_lines(text, width) == _wrapped_lines(text, width)
 
 
 def lower_bound_lines(text: str, width: float) -> int:
