@@ -225,7 +225,7 @@ def people_at(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> dict[RowKey, 
 # {list_filter}: the lists to read (every city's, or a condition on year and city_code)
 _WORK_LIST_ROWS = """
     -- read from the mart at each use, not materialised: holding every city's list (916 k rows)
-    -- raised the digests' peak from 1.1 to 1.75 GiB, and took longer (1.6 s against 2.1 s)
+    -- raised the digests' peak from 1,142 to 1,754 MiB, and took longer (1.6 s against 2.1 s)
     with list as not materialized (
         select * from marts.mart_village_work_list {list_filter}
     ),

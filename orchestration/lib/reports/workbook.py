@@ -207,8 +207,6 @@ def _write_table(ws, book, formats: _Formats, table: Table, row: int, widths: di
     plain = [formats.cell(column.kind, False, total=False) for column in table.columns]
     wrapping = [formats.cell(column.kind, True, total=False) for column in table.columns]
     room = [widths.get(i, MAX_WIDTH) for i in range(len(table.columns))]
-    # wrapped_lines' first test, here: a work list is a million cells, most of them short texts
-    short = [max(width - 1, 2) / 2 for width in room]
     for values in table.rows:
         if len(values) != len(kinds):
             raise ValueError(f"{table.title}: a row of {len(values)} values for {len(kinds)} columns")
@@ -220,19 +218,11 @@ def _write_table(ws, book, formats: _Formats, table: Table, row: int, widths: di
                 _write_number(ws, row, i, value, plain[i])
             elif value is None or value == "":
                 ws.write_blank(row, i, None, plain[i])
-            elif value.__class__ is str:
-                if len(value) <= short[i] and "\n" not in value:
-                    ws.write_string(row, i, value, plain[i])
-                    continue
-                needed = wrapped_lines(value, room[i])
-                ws.write_string(row, i, value, wrapping[i] if needed > 1 else plain[i])
-                if needed > lines:
-                    lines = needed
             else:
                 needed = wrapped_lines(value, room[i])
-                ws.write(row, i, value, wrapping[i] if needed > 1 else plain[i])
-                if needed > lines:
-                    lines = needed
+                write = ws.write_string if isinstance(value, str) else ws.write
+                write(row, i, value, wrapping[i] if needed > 1 else plain[i])
+                lines = max(lines, needed)
         if lines > 1:
             # no spreadsheet grows a row for wrapped text it did not type: set its height
             ws.set_row(row, row_height(lines))
