@@ -693,6 +693,31 @@ def test_marts_hold_no_names_or_id_numbers(built):
     assert not leaks
 
 
+def test_the_marts_id_check_finds_an_id_typed_into_free_text(build_folder, tmp_path):
+    """dbt's assert_marts_hold_no_id_numbers, as this build compiled it, run on a copy of the
+    warehouse where two institution names hold an ID: one is the ID alone (18 characters, the
+    shortest value the check's length test lets through), one has it inside other text."""
+    compiled = next((build_folder / "target" / "compiled").rglob("assert_marts_hold_no_id_numbers.sql"))
+    sql = compiled.read_text(encoding="utf-8")
+    warehouse = tmp_path / "training.duckdb"
+    warehouse.write_bytes((build_folder / "training.duckdb").read_bytes())
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute(sql).fetchall() == []  # the build itself is clean
+        first_two = "select institution_key from marts.dim_institution order by 1 limit 2"
+        keys = [key for (key,) in con.execute(first_two).fetchall()]
+        assert len(keys) == 2
+        rename = "update marts.dim_institution set institution_name = ? where institution_key = ?"
+        for key, name in zip(keys, [ID_D, f"甘肃{ID_E}职业培训学校"], strict=True):
+            con.execute(rename, [name, key])
+        found = con.execute(sql).fetchall()
+    assert sorted(found) == sorted(
+        [
+            ("dim_institution", "institution_name", ID_D),
+            ("dim_institution", "institution_name", f"甘肃{ID_E}职业培训学校"),
+        ]
+    )
+
+
 def test_every_fact_row_finds_its_dimensions(built):
     orphans = query(
         built,

@@ -233,9 +233,17 @@ def _value_hits(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], tables
         if data_type == "VARCHAR" and (tables is None or f"{schema}.{table}" in tables):
             text_columns.setdefault((schema, table), []).append(column)
     # One pass per table with a cheap filter (any run of 11 digits, shared by every pattern:
-    # 3x faster than the three patterns); the precise patterns only run on columns it flags.
+    # 3x faster than the three patterns) over its text joined by spaces, which keep the digit
+    # runs of two columns apart (one call per row, not per cell: a third faster); then the same
+    # filter per column, and the precise patterns, only where it found something.
     for (schema, table), names in text_columns.items():
         relation = f"{_quote(schema)}.{_quote(table)}"
+        joined = "concat_ws(' ', " + ", ".join(_quote(c) for c in names) + ")"
+        (found,) = con.execute(
+            f"select bool_or(regexp_matches({joined}, '[0-9]{{11}}')) from {relation}"
+        ).fetchone()
+        if not found:
+            continue
         flags = ", ".join(f"bool_or(regexp_matches({_quote(c)}, '[0-9]{{11}}'))" for c in names)
         flagged = [
             c
