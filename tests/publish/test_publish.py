@@ -184,6 +184,74 @@ def test_a_new_build_keeps_the_tables_that_did_not_change_and_equals_a_fresh_cop
     assert comments(target) == comments(fresh.path)
 
 
+def _warehouse_of_trainees(tmp_path: Path, rows_sql: str) -> Path:
+    """A warehouse whose only published table is marts.dim_trainee, made of `rows_sql`."""
+    warehouse = tmp_path / "training.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(f"create table marts.dim_trainee as {rows_sql}")
+    return warehouse
+
+
+def _rows(path: Path, relation: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return sorted(con.execute(f"select * from {relation}").fetchall(), key=repr)
+
+
+def test_a_table_that_changed_a_little_is_updated_by_its_difference(tmp_path):
+    """Rows gone, rows changed (one now holding an ID), a repeat of a row added: only those are
+    written, the new ID is masked, and the table equals a fresh copy; its repeats included."""
+    warehouse = _warehouse_of_trainees(
+        tmp_path,
+        "select 'k' || i as trainee_key, i % 7 as n, case when i % 11 > 0 then '村' || i end as village "
+        "from range(1000) t(i) union all select 'k1', 1, '村1' union all select 'k1', 1, '村1'",  # k1 thrice
+    )
+    target = tmp_path / "analytics.duckdb"
+    first = publish_snapshot(warehouse, target, schemas=("marts",))
+    assert first.rows_written == {"marts.dim_trainee": 1002}
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from marts.dim_trainee where trainee_key in ('k3', 'k4', 'k5')")
+        con.execute("update marts.dim_trainee set n = 100 where trainee_key in ('k20', 'k21')")
+        con.execute("update marts.dim_trainee set village = ? where trainee_key = 'k30'", [f"村{ID_NUMBER}"])
+        con.execute("delete from marts.dim_trainee where trainee_key = 'k1' and rowid > 1")  # one k1 left
+        con.execute("insert into marts.dim_trainee values ('k2', 2, '村2'), ('k9999', null, null)")
+    second = publish_snapshot(warehouse, target, schemas=("marts",))
+    # new: k20, k21, k30 as changed, a second k2, k9999
+    assert second.rows_written == {"marts.dim_trainee": 5}
+    assert second.masked == {"marts.dim_trainee.village": 1}
+    assert second.tables == {"marts.dim_trainee": 1000 - 3 + 1 + 1}
+    fresh = publish_snapshot(warehouse, tmp_path / "fresh" / "analytics.duckdb", schemas=("marts",))
+    assert fresh.rows_written == {"marts.dim_trainee": 999}
+    assert _rows(target, "marts.dim_trainee") == _rows(fresh.path, "marts.dim_trainee")
+    assert ("k30", 30 % 7, "村620********1234") in _rows(target, "marts.dim_trainee")
+
+    # the masked row never equals the warehouse's: it is written and masked again each time
+    third = publish_snapshot(warehouse, target, schemas=("marts",))
+    assert third.rows_written == {"marts.dim_trainee": 1} and third.masked == second.masked
+    assert _rows(target, "marts.dim_trainee") == _rows(fresh.path, "marts.dim_trainee")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update marts.dim_trainee set n = n + 1",  # every row changed
+        "alter table marts.dim_trainee alter n type bigint",  # same values, another type
+    ],
+)
+def test_a_table_changed_through_and_through_is_copied_whole(tmp_path, change):
+    warehouse = _warehouse_of_trainees(
+        tmp_path, "select 'k' || i as trainee_key, i::integer as n from range(10) t(i)"
+    )
+    target = tmp_path / "analytics.duckdb"
+    publish_snapshot(warehouse, target, schemas=("marts",))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(change)
+    again = publish_snapshot(warehouse, target, schemas=("marts",))
+    assert again.rows_written == {"marts.dim_trainee": 10}
+    assert _rows(target, "marts.dim_trainee") == _rows(warehouse, "marts.dim_trainee")
+
+
 def test_a_snapshot_changed_after_publishing_is_not_reused(tmp_path):
     warehouse = make_warehouse(tmp_path / "training.duckdb")
     target = tmp_path / "analytics.duckdb"
