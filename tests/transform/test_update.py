@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.ingest.pipeline import files_to_ingest
+from orchestration.lib.publish.snapshot import publish_snapshot, record_path
 from orchestration.resources import Settings
 from tests.conftest import SAMPLE_RAW_DIR, build_env
 from tests.support.reliability_helpers import checksums, differing
@@ -43,7 +44,9 @@ def _copy_build(source: Settings, root: Path, raw_dir: Path) -> dict[str, str]:
     env = build_env(root, raw_dir)
     Path(env["TRAINING_WAREHOUSE"]).parent.mkdir(parents=True)
     shutil.copyfile(source.warehouse, env["TRAINING_WAREHOUSE"])
-    shutil.copyfile(source.analytics_db, env["TRAINING_ANALYTICS_DB"])
+    # the snapshot as published, with its record and its time, so the next publish builds on it
+    for published in (source.analytics_db, record_path(source.analytics_db)):
+        shutil.copy2(published, Path(env["TRAINING_ANALYTICS_DB"]).with_name(published.name))
     shutil.copytree(source.reports_dir, env["TRAINING_REPORTS_DIR"])
     return env
 
@@ -180,6 +183,28 @@ def test_snapshot_of_the_update_holds_the_new_ledger(updates: Updates):
     with duckdb.connect(str(updates.incremental.warehouse), read_only=True) as con:
         (built,) = con.execute(query).fetchone()
     assert published == built
+
+
+def test_the_updated_snapshot_took_the_changed_rows_only_and_equals_a_fresh_one(updates: Updates, tmp_path):
+    (published,) = [
+        event.materialization.metadata
+        for result in updates.changed.results
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == "publish/analytics_snapshot"
+    ]
+    assert 0 < published["rows_copied"].value < published["dagster/row_count"].value / 10
+    fresh = publish_snapshot(updates.incremental.warehouse, tmp_path / "analytics.duckdb")
+    with duckdb.connect() as con:
+        con.execute(f"attach '{updates.incremental.analytics_db}' as updated (read_only)")
+        con.execute(f"attach '{fresh.path}' as fresh (read_only)")
+        differing_rows = {
+            name: con.execute(
+                f"select count(*) from (select * from updated.{name} except all select * from fresh.{name} "
+                f"union all (select * from fresh.{name} except all select * from updated.{name}))"
+            ).fetchone()[0]
+            for name in fresh.tables
+        }
+    assert {name: rows for name, rows in differing_rows.items() if rows} == {}
 
 
 def test_plan_follows_the_last_record(updates: Updates, tmp_path, monkeypatch):
