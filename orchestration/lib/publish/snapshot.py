@@ -87,7 +87,8 @@ class SnapshotStats:
     bytes: int
     seconds: float
     masked: dict[str, int] = field(default_factory=dict)  # "schema.table.column" -> values masked
-    # "schema.table" copied from the warehouse; the others were kept from the previous snapshot
+    # "schema.table" written from the warehouse (whole, or by difference: rows deleted, rows
+    # added); the others were kept from the previous snapshot as they were
     copied: list[str] = field(default_factory=list)
     # rows written per copied table: all of them, or, for a table brought up to date by its
     # difference from the previous snapshot, only the new ones
@@ -201,7 +202,7 @@ def _copy_schemas(
     changed little is updated by its difference (``_update_by_difference``: its new rows wait in
     ``_INCOMING``), the others are replaced, and tables the warehouse no longer has are dropped.
     Returns the rows written per table written now ("schema.table": all of a table copied whole,
-    the new rows of one updated) and the names of those updated by difference."""
+    the new rows of one updated, 0 if it only lost rows) and the names of those copied whole."""
     objects = con.execute(
         """
         select schema_name, table_name, 'table', comment from duckdb_tables()
@@ -223,7 +224,7 @@ def _copy_schemas(
     for schema, table in previous - {(schema, table) for schema, table, _, _ in objects}:
         con.execute(f"drop table {_quote(schema)}.{_quote(table)}")
     written: dict[str, int] = {}
-    updated: set[str] = set()
+    whole: set[str] = set()
     for schema in schemas:
         con.execute(f"create schema if not exists {_quote(schema)}")
     for schema, table, kind, comment in objects:
@@ -235,10 +236,9 @@ def _copy_schemas(
             # Views are materialised too: the snapshot must not depend on schemas it leaves out.
             con.execute(f"create or replace table {name} as select * from wh.{name}")
             (written[f"{schema}.{table}"],) = con.execute(f"select count(*) from {name}").fetchone()
+            whole.add(f"{schema}.{table}")
         elif any(difference):  # rows gone, rows new
             written[f"{schema}.{table}"] = difference[1]
-            if difference[1]:
-                updated.add(f"{schema}.{table}")
         earlier = difference is not None  # a table of the previous snapshot: it may carry old comments
         con.execute(f"comment on table {name} is {_sql_string(comment) if comment else 'null'}")
         column_comments = con.execute(
@@ -250,7 +250,7 @@ def _copy_schemas(
             if column_comment or earlier:
                 text = _sql_string(column_comment) if column_comment else "null"
                 con.execute(f"comment on column {name}.{_quote(column)} is {text}")
-    return written, updated
+    return written, whole
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -259,12 +259,12 @@ def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
         "order by 1, 2"
     ).fetchall()
-    return {
-        f"{schema}.{table}": con.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchone()[
-            0
-        ]
-        for schema, table in names
-    }
+    counts = {}
+    for schema, table in names:
+        (counts[f"{schema}.{table}"],) = con.execute(
+            f"select count(*) from {_quote(schema)}.{_quote(table)}"
+        ).fetchone()
+    return counts
 
 
 def _mask_and_append_incoming(con: duckdb.DuckDBPyConnection, updated: set[str]) -> dict[str, int]:
@@ -436,9 +436,12 @@ def publish_snapshot(
             shutil.copyfile(target, building)
         with duckdb.connect(str(building)) as con:
             con.execute(f"attach {_sql_string(str(warehouse))} as wh (read_only)")
-            written, updated = _copy_schemas(con, schemas)
+            written, whole = _copy_schemas(con, schemas)
             con.execute("detach wh")
-            masked = mask_personal_values(con, schemas, set(written) - updated)
+            # scanned: the tables copied whole, and the new rows of those updated by difference
+            # (a table that only lost rows holds rows checked before)
+            masked = mask_personal_values(con, schemas, whole)
+            updated = {name for name, rows in written.items() if rows and name not in whole}
             masked.update(_mask_and_append_incoming(con, updated))
             # the masking scanned every text value copied now; only the tables it changed are
             # scanned again, whole (a second scan of all of them was 5 s at province scale)
