@@ -149,8 +149,9 @@ def _update_by_difference(
     rows are new. A warehouse view (its rows have no rowid to fetch them by) is only found equal
     or not: (0, 0) or None.
 
-    Rows are compared by their hash, as equal tables were before: one new county ledger changes a
-    few thousand of the 4.17 M trainees, and copying and scanning all of them took 10 s."""
+    Rows are compared by their hash, as equal tables were before: after one new county ledger the
+    tables that differed held 6.18 M rows, of which 10,579 were new (copying and scanning the
+    person dimension alone took 10 s)."""
     if _column_types(con, here, schema, table) != _column_types(con, "wh", schema, table):
         return None
     try:
