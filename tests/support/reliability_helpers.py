@@ -364,7 +364,9 @@ class SnapshotReaders:
             self.stop_file.touch()
             for process in self.processes:
                 stdout, stderr = process.communicate(timeout=120)
-                self.results.append(json.loads(stdout) if stdout.strip() else {"crashed": stderr[-3000:]})
+                # how a reader died (a negative code: the signal) when it left no answer
+                crashed = {"crashed": stderr[-3000:], "returncode": process.returncode}
+                self.results.append(json.loads(stdout) if stdout.strip() else crashed)
         return self.results
 
     def __exit__(self, *exc) -> None:
