@@ -4,6 +4,8 @@
 -- county), with the reason in Chinese. Every not_counted row has a dq.findings row of the
 -- check named by reason_code at the same file, sheet and row. is_valid / disqualified_by
 -- say whether a counted row also counts toward the task (the marts' valid_enrolled_ytd).
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key=['source_file', 'sheet', 'row_number']) }}
+
 with enrolments as (
     select * from {{ ref('int_training_enrolments_deduplicated') }}
 ),

@@ -3,6 +3,8 @@
 -- 1.5× maximum. Length: 培训天数 when stated, else end − start + 1 days; class hours (培训学时)
 -- for UPSKILL. Month- and year-long programmes are checked in days (programmes.csv:
 -- 3 months = 90 days, 2 years = 730 days), shown in their own unit in duration_in_unit.
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key=['source_file', 'sheet', 'row_number']) }}
+
 with records as (
     select * from {{ ref('stg_training_ledgers__records') }}
 ),

@@ -8,6 +8,8 @@
 -- A row that cannot be placed never hides a later placeable course of the same person.
 -- row_checks lists every ledger-row check that fires on the row (the same rules as the
 -- models in models/dq/records); disqualified_by keeps those in dq_disqualifying_checks.
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key=['source_file', 'sheet', 'row_number']) }}
+
 with enrolments as (
     select * from {{ ref('int_training_enrolments_checked') }}
 ),

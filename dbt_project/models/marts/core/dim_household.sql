@@ -2,6 +2,8 @@
 -- members, who wants training and whether any member holds a vocational certificate
 -- (职业资格证书) — from the household sheet (int_households_profiled: 是否持有职业资格证书 = 是) or
 -- earned in a ledger course with a 鉴定等级 (初级工 … 高级技师); completion certificates do not count.
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key='household_key') }}
+
 with households as (
     select * from {{ ref('int_households_profiled') }}
 ),

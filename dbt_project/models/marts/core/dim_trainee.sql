@@ -1,6 +1,8 @@
 -- Persons (学员 / 家庭成员) by pseudonymous trainee_key: no name, no ID number, only what the
 -- analyses need. A person with a valid ID is one row wherever the ID appears; a row with an
 -- invalid or rounded ID is a person of its own (is_identified false).
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key='trainee_key') }}
+
 with persons as (
     select * from {{ ref('int_persons_resolved') }}
 ),

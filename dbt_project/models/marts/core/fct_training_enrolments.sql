@@ -4,6 +4,8 @@
 -- UNKNOWN members of their dimensions; the row itself is never dropped. count_issue says why a
 -- row the counting rule cannot place is not counted; is_valid is false when a check of
 -- dq_disqualifying_checks (listed in disqualified_by) says the course cannot count toward the task.
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key='enrolment_key') }}
+
 with enrolments as (
     select * from {{ ref('int_training_enrolments_deduplicated') }}
 ),

@@ -7,6 +7,8 @@
 -- and for a household with nobody certified yet (户均一证, as mart_household_certificate_coverage
 -- counts it) the member nearest to a certificate: a course ended by as_of_date, no vocational
 -- qualification from it. Pseudonymous keys only; the city report joins names and masked IDs.
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key=['year', 'trainee_key']) }}
+
 with years as (
     -- the years the ledgers hold courses in, each seen up to its last month with a course
     select

@@ -2,7 +2,7 @@
 -- county's GB/T 2260 code and the programme's code. Holds names and ID numbers: staging only.
 -- A table, not a view like the other staging models: eleven models and tests read it, and as a
 -- view each of them typed and placed every row again (seconds each at province scale).
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='difference', unique_key=['source_file', 'sheet', 'row_number']) }}
 
 with source as (
     select * from {{ source('raw', 'training_records') }}
