@@ -110,6 +110,18 @@ def test_floor_and_ingest_count_the_same_world(fast_bench):
     assert warm["files_parsed"] == 0 and warm["files_by_status"] == {"unchanged": cold["files"]}
 
 
+def test_a_partial_run_measures_the_floor_its_ratios_divide_by(fast_bench):
+    """`--only ingest_cold` runs the floor too: the machine's speed drifts, so a ratio to a floor
+    measured in another run would say more about the hour than about the code."""
+    tmp, _ = fast_bench
+    again = run_bench(tmp, "ingest_cold")
+    this_run = json.loads(sorted((tmp / "results").glob("*Z-tiny.json"))[-1].read_text(encoding="utf-8"))
+    assert set(this_run["stages"]) == {"floor", "ingest_cold"}
+    floor, cold = this_run["stages"]["floor"], this_run["stages"]["ingest_cold"]
+    assert again["stages"]["floor"]["measured_at"] == floor["measured_at"]
+    assert again["ratios"]["ingest_cold / floor"] == round(cold["seconds"] / floor["seconds"], 2)
+
+
 def test_table_prints_stages_ratios_and_targets(fast_bench):
     _, results = fast_bench
     text = table(results)
