@@ -9,10 +9,11 @@
 
   Rows are matched by key and compared by a 64-bit hash of the whole row: an old and a new version
   of one key that differ go unnoticed only if they hash alike (one chance in 1.8e19 per changed
-  row). Duplicated keys (an earlier build that broke the key's unique test, or this one) leave the
-  row counts of the two sides unequal after the update: then the table is replaced whole. So is a
-  table whose columns or types differ from the query's (a code change). The first build, and
-  --full-refresh, create the table as a table model does.
+  row). The result is exact whenever the query is unique on the key, as the key's unique test
+  requires: a key an earlier build left twice makes the table's row count differ from the query's
+  after the update, and the table is replaced whole. So is a table whose columns or types differ
+  from the query's (a code change). The first build, and --full-refresh, create the table as a
+  table model does.
 #}
 {% macro get_incremental_difference_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
